@@ -94,7 +94,7 @@ function murmur2(data: Uint8Array): number {
   const length4 = length >> 2;
   for (let i = 0; i < length4; i++) {
     const i4 = i * 4;
-    let k = (data[i4]! & 0xff) + ((data[i4 + 1]! & 0xff) << 8) + ((data[i4 + 2]! & 0xff) << 16) + ((data[i4 + 3]! & 0xff) << 24);
+    let k = (data[i4] & 0xff) + ((data[i4 + 1] & 0xff) << 8) + ((data[i4 + 2] & 0xff) << 16) + ((data[i4 + 3] & 0xff) << 24);
     k = Math.imul(k, m);
     k ^= k >>> r;
     k = Math.imul(k, m);
@@ -103,10 +103,10 @@ function murmur2(data: Uint8Array): number {
   }
   const rest = length % 4;
   const index = length & ~3;
-  if (rest === 3) h ^= (data[index + 2]! & 0xff) << 16;
-  if (rest >= 2) h ^= (data[index + 1]! & 0xff) << 8;
+  if (rest === 3) h ^= (data[index + 2] & 0xff) << 16;
+  if (rest >= 2) h ^= (data[index + 1] & 0xff) << 8;
   if (rest >= 1) {
-    h ^= data[index]! & 0xff;
+    h ^= data[index] & 0xff;
     h = Math.imul(h, m);
   }
   h ^= h >>> 13;

@@ -1,0 +1,1 @@
+module.exports = { displayName: 'bus-in-process', preset: '../../../jest.preset.js', rootDir: '.' };

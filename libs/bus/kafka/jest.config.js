@@ -1,0 +1,1 @@
+module.exports = { displayName: 'bus-kafka', preset: '../../../jest.preset.js', rootDir: '.' };

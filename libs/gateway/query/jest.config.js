@@ -1,0 +1,1 @@
+module.exports = { displayName: 'query', preset: '../../../jest.preset.js', rootDir: '.' };

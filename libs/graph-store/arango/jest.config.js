@@ -1,0 +1,1 @@
+module.exports = { displayName: 'graph-store-arango', preset: '../../../jest.preset.js', rootDir: '.' };

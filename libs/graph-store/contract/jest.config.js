@@ -1,0 +1,1 @@
+module.exports = { displayName: 'graph-store-contract', preset: '../../../jest.preset.js', rootDir: '.' };

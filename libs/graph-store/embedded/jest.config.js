@@ -1,0 +1,1 @@
+module.exports = { displayName: 'graph-store-embedded', preset: '../../../jest.preset.js', rootDir: '.' };

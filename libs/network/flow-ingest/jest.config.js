@@ -1,0 +1,1 @@
+module.exports = { displayName: 'flow-ingest', preset: '../../../jest.preset.js', rootDir: '.' };

@@ -1,0 +1,1 @@
+module.exports = { displayName: 'intermediary', preset: '../../../jest.preset.js', rootDir: '.' };

@@ -1,0 +1,1 @@
+module.exports = { displayName: 'runtime-gateway', preset: '../../../jest.preset.js', rootDir: '.' };

@@ -1,0 +1,1 @@
+module.exports = { displayName: 'runtime-pipeline', preset: '../../../jest.preset.js', rootDir: '.' };
