@@ -102,7 +102,7 @@ function strip<T extends object>(o: T): T {
   return o;
 }
 
-const OBSERVER_ENUM = { client: 'OBSERVER_CLIENT', server: 'OBSERVER_SERVER' } as const;
+const OBSERVER_ENUM = { client: 'OBSERVER_CLIENT', server: 'OBSERVER_SERVER', network: 'OBSERVER_NETWORK' } as const;
 
 function aggregateToPlain(a: FlowAggregate): Plain {
   return { ...a, src: peerToPlain(a.src), dst: peerToPlain(a.dst), observer: OBSERVER_ENUM[a.observer] };
@@ -114,7 +114,7 @@ function aggregateFromPlain(v: Plain): FlowAggregate {
     dst: peerFromPlain(v['dst'] as Plain),
     dstPort: v['dstPort'] as number,
     protocol: v['protocol'] as string,
-    observer: v['observer'] === 'OBSERVER_SERVER' ? 'server' : 'client',
+    observer: v['observer'] === 'OBSERVER_SERVER' ? 'server' : v['observer'] === 'OBSERVER_NETWORK' ? 'network' : 'client',
     bytesSent: v['bytesSent'] as number,
     bytesReceived: v['bytesReceived'] as number,
     packetsSent: v['packetsSent'] as number,

@@ -6,7 +6,7 @@ import type { IntermediaryType, Peer, WorkloadIdentity } from '@topology/model';
  */
 
 export type Role = 'client' | 'server';
-export type Observer = 'client' | 'server';
+export type Observer = 'client' | 'server' | 'network';
 
 export interface FlowEndpoint {
   ip: string;
