@@ -1,0 +1,111 @@
+import {
+  EdgeListQuery,
+  EdgeRecord,
+  Layer,
+  NodeFilters,
+  NodeId,
+  NodeRecord,
+  TimeRange,
+  TraversalQuery,
+  TraversalResult,
+  VisitedNode,
+} from '@topology/model';
+import { LayerReader } from '../queries';
+
+/**
+ * A layer held in memory, for unit tests of code that reads layers and for demos. It follows the
+ * traversal semantics of the `GraphLayerStore` port (filters, hops, maxVisited) over a fixed set of
+ * nodes and already-folded edges, but it is not a store: nothing is written, nothing is bucketed.
+ */
+export class InMemoryLayerReader implements LayerReader {
+  private readonly nodes = new Map<NodeId, NodeRecord>();
+  /** Reads made, for tests that check what the gateway asked. */
+  readonly traversals: TraversalQuery[] = [];
+
+  constructor(
+    readonly layer: Layer,
+    nodes: readonly NodeRecord[],
+    private readonly edges: readonly EdgeRecord[],
+  ) {
+    for (const node of nodes) this.nodes.set(node.id, node);
+  }
+
+  async getNodes(ids: NodeId[]): Promise<NodeRecord[]> {
+    const out: NodeRecord[] = [];
+    for (const id of ids) {
+      const node = this.nodes.get(id);
+      if (node !== undefined) out.push(node);
+    }
+    return out;
+  }
+
+  async listEdges(query: EdgeListQuery): Promise<EdgeRecord[]> {
+    const touching = query.nodes === undefined ? undefined : new Set(query.nodes);
+    return this.edges.filter(
+      (edge) =>
+        this.visible(edge, query.granularity, query.range, query.includeHops === true) &&
+        (touching === undefined || touching.has(edge.src) || touching.has(edge.dst)),
+    );
+  }
+
+  async traverse(query: TraversalQuery): Promise<TraversalResult> {
+    this.traversals.push(query);
+    const visited = new Map<NodeId, VisitedNode>();
+    const edges = new Map<string, EdgeRecord>();
+    let truncated = false;
+    let frontier: NodeId[] = [];
+    for (const root of query.roots) {
+      const node = this.nodes.get(root);
+      if (node === undefined || visited.has(root)) continue;
+      visited.set(root, { node, distance: 0 });
+      frontier.push(root);
+    }
+    const live = this.edges.filter((edge) => this.visible(edge, query.granularity, query.range, query.includeHops === true));
+    for (let distance = 1; distance <= query.depth && frontier.length > 0 && !truncated; distance++) {
+      const next: NodeId[] = [];
+      for (const from of frontier) {
+        for (const edge of live) {
+          const to = step(edge, from, query.direction);
+          if (to === undefined) continue;
+          const node = this.nodes.get(to);
+          if (node === undefined || !matches(node, query.filters)) continue;
+          if (!visited.has(to)) {
+            if (visited.size >= query.maxVisited) {
+              truncated = true;
+              continue;
+            }
+            visited.set(to, { node, distance });
+            next.push(to);
+          }
+          edges.set(edge.key, edge);
+        }
+      }
+      frontier = next;
+    }
+    return { nodes: [...visited.values()], edges: [...edges.values()], truncated };
+  }
+
+  private visible(edge: EdgeRecord, granularity: string, range: TimeRange, includeHops: boolean): boolean {
+    if (edge.granularity !== granularity) return false;
+    if (edge.lastSeenMs < range.fromMs || edge.firstSeenMs >= range.toMs) return false;
+    return includeHops || edge.props.network?.hop !== true;
+  }
+}
+
+function step(edge: EdgeRecord, from: NodeId, direction: TraversalQuery['direction']): NodeId | undefined {
+  if ((direction === 'down' || direction === 'both') && edge.src === from) return edge.dst;
+  if ((direction === 'up' || direction === 'both') && edge.dst === from) return edge.src;
+  return undefined;
+}
+
+function matches(node: NodeRecord, filters: NodeFilters | undefined): boolean {
+  if (filters === undefined) return true;
+  const oneOf = (values: string[] | undefined, value: string | undefined) => values === undefined || values.length === 0 || (value !== undefined && values.includes(value));
+  return (
+    oneOf(filters.tiers, node.tier) &&
+    oneOf(filters.domains, node.domain) &&
+    oneOf(filters.owners, node.owner) &&
+    oneOf(filters.regions, node.region) &&
+    oneOf(filters.health, node.health)
+  );
+}
