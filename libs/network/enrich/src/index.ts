@@ -1,1 +1,3 @@
-export {};
+export * from './lib/network-enricher-config';
+export * from './lib/network-enricher';
+export * from './lib/metadata-event';
