@@ -1,1 +1,1 @@
-export {};
+export * from './lib/embedded-graph-store';

@@ -1,0 +1,512 @@
+import Database from 'better-sqlite3';
+import { existsSync, mkdirSync, readFileSync } from 'fs';
+import { join } from 'path';
+import {
+  BucketMerger,
+  CounterSet,
+  EdgeBucket,
+  EdgeHistoryPoint,
+  EdgeKey,
+  EdgeListQuery,
+  EdgeRecord,
+  Granularity,
+  GraphLayerStore,
+  Layer,
+  NodeId,
+  NodeRecord,
+  NodeUpsert,
+  parseEdgeKey,
+  parseNodeId,
+  StoreError,
+  TimeRange,
+  TraversalQuery,
+  TraversalResult,
+} from '@topology/model';
+import {
+  breadthFirst,
+  bucketWindow,
+  edgeBucketViolation,
+  EdgeSide,
+  endpointNode,
+  FoldedEdge,
+  granularityOfKind,
+  isVisible,
+  layerEdgeRecord,
+  nodeUpsertViolation,
+} from '@topology/graph-store-contract';
+import { BucketFoldCache, IndexedBucket } from './bucket-fold-cache';
+
+export interface EmbeddedGraphStoreConfig {
+  /** Directory of the store files; the layer lives in `<dir>/<layer>.sqlite`. Created by the writer. */
+  dir: string;
+  layer: Layer;
+  /** Width of history buckets in milliseconds. Fixed when the file is created; opening with another width fails. */
+  bucketMs: number;
+  /** Open for reading only (any number of reader processes next to the one writer). Default false. */
+  readonly?: boolean;
+  /**
+   * `full` (default): a write is on disk when its promise resolves, even across power loss.
+   * `normal`: survives a crash of the process but may lose the last writes on power loss; faster.
+   */
+  synchronous?: 'full' | 'normal';
+  /** Upper bound on cached fold blocks (each one edge's payload over an aligned run of buckets). Default 200 000. */
+  foldCacheMaxBlocks?: number;
+  /** Changed buckets beyond which a reader drops its whole fold cache instead of invalidating one by one. Default 50 000. */
+  maxTrackedChanges?: number;
+  /** How long a write waits for a lock held by another connection, in milliseconds. Default 5 000. */
+  busyTimeoutMs?: number;
+}
+
+type Settings = Required<EmbeddedGraphStoreConfig>;
+const DEFAULTS: Omit<Settings, 'dir' | 'layer' | 'bucketMs'> = {
+  readonly: false,
+  synchronous: 'full',
+  foldCacheMaxBlocks: 200_000,
+  maxTrackedChanges: 50_000,
+  busyTimeoutMs: 5_000,
+};
+
+export const EMBEDDED_GRAPH_STORE_COUNTERS = {
+  records_rejected: 'Records refused as invalid (label: node or bucket); the rest of their batch was written.',
+  fold_cache_hits: 'Edge folds answered from the last fold of the same range.',
+  fold_cache_misses: 'Edge folds computed from cached blocks and stored buckets.',
+  fold_cache_resets: 'Times the whole fold cache was dropped (retention ran, too many changes, or the size bound).',
+} as const;
+export type EmbeddedGraphStoreCounter = keyof typeof EMBEDDED_GRAPH_STORE_COUNTERS;
+
+const sqlCache = new Map<string, string>();
+function sql(name: string): string {
+  let text = sqlCache.get(name);
+  if (text === undefined) {
+    text = readFileSync(join(__dirname, 'sql', `${name}.sql`), 'utf8');
+    sqlCache.set(name, text);
+  }
+  return text;
+}
+
+type NodeRow = [
+  id: string,
+  kind: string,
+  granularity: string | null,
+  displayName: string,
+  app: string | null,
+  cluster: string | null,
+  account: string | null,
+  tier: string | null,
+  domain: string | null,
+  owner: string | null,
+  region: string | null,
+  health: string,
+  firstSeenMs: number,
+  lastSeenMs: number,
+  intermediaryType: string | null,
+  unknownReason: string | null,
+  address: string | null,
+];
+type EdgeRow = [id: number, src: NodeId, dst: NodeId];
+type BucketRow = [bucketStartMs: number, hop: number, firstSeenMs: number, lastSeenMs: number, payload: string];
+
+const NODE_FIELDS = ['app', 'cluster', 'account', 'tier', 'domain', 'owner', 'region', 'intermediaryType', 'unknownReason', 'address'] as const;
+
+function nodeFromRow(row: NodeRow): NodeRecord {
+  const [id, kind, granularity, displayName, app, cluster, account, tier, domain, owner, region, health, firstSeenMs, lastSeenMs, intermediaryType, unknownReason, address] = row;
+  const node: Record<string, unknown> = { id, kind, displayName, health, firstSeenMs, lastSeenMs };
+  if (granularity !== null) node['granularity'] = granularity;
+  const optional = { app, cluster, account, tier, domain, owner, region, intermediaryType, unknownReason, address };
+  for (const field of NODE_FIELDS) if (optional[field] !== null) node[field] = optional[field];
+  // The columns hold only values that passed nodeUpsertViolation.
+  return node as unknown as NodeRecord;
+}
+
+function nodeParams(node: NodeUpsert): Record<string, string | number | null> {
+  return {
+    id: node.id,
+    kind: node.kind,
+    granularity: node.granularity ?? granularityOfKind(node.kind) ?? null,
+    displayName: node.displayName,
+    app: node.app ?? null,
+    cluster: node.cluster ?? null,
+    account: node.account ?? null,
+    tier: node.tier ?? null,
+    domain: node.domain ?? null,
+    owner: node.owner ?? null,
+    region: node.region ?? null,
+    health: node.health ?? null,
+    firstSeenMs: node.firstSeenMs,
+    lastSeenMs: node.lastSeenMs,
+    intermediaryType: node.intermediaryType ?? null,
+    unknownReason: node.unknownReason ?? null,
+    address: node.address ?? null,
+  };
+}
+
+function storeFailure(error: unknown): unknown {
+  if (error instanceof Database.SqliteError) {
+    return new StoreError(error.code === 'SQLITE_BUSY' ? 'timeout' : 'unavailable', `embedded graph store: ${error.message}`);
+  }
+  return error;
+}
+
+/**
+ * The graph-layer store on one local SQLite file per layer, in WAL mode: one process writes, any
+ * number of processes read at the same time, each read seeing one committed snapshot. Traversal
+ * runs breadth-first with one set-based query per level and folds bucket payloads in this process
+ * through a cache that other connections' commits invalidate precisely (see ADR 007).
+ */
+export class EmbeddedGraphStore<P> implements GraphLayerStore<P> {
+  readonly layer: Layer;
+  readonly bucketMs: number;
+  readonly counters = new CounterSet<EmbeddedGraphStoreCounter>(EMBEDDED_GRAPH_STORE_COUNTERS);
+
+  private readonly folds: BucketFoldCache<P>;
+  private readonly maxTrackedChanges: number;
+  private seenWriteSeq = -1;
+  private seenPurgeGen = -1;
+  private readonly statements: ReturnType<typeof prepareStatements>;
+  private readonly readTransaction: <T>(read: () => T) => T;
+  private reportedFoldCounts = { hits: 0, misses: 0, resets: 0 };
+
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly merger: BucketMerger<P>,
+    private readonly config: Settings,
+  ) {
+    this.layer = config.layer;
+    this.bucketMs = config.bucketMs;
+    this.folds = new BucketFoldCache(merger, config.foldCacheMaxBlocks);
+    this.maxTrackedChanges = config.maxTrackedChanges;
+    this.statements = prepareStatements(db);
+    const transaction = db.transaction((read: () => unknown) => {
+      this.refreshFolds();
+      return read();
+    });
+    this.readTransaction = <T>(read: () => T): T => transaction(read) as T;
+  }
+
+  static async open<P>(config: EmbeddedGraphStoreConfig, merger: BucketMerger<P>): Promise<EmbeddedGraphStore<P>> {
+    const settings: Settings = { ...DEFAULTS, ...config };
+    if (merger.layer !== config.layer) throw new Error(`merger of layer ${merger.layer} given for layer ${config.layer}`);
+    if (!Number.isSafeInteger(config.bucketMs) || config.bucketMs <= 0) throw new Error(`bucketMs must be a positive integer, got ${config.bucketMs}`);
+    const file = join(config.dir, `${config.layer}.sqlite`);
+    let db: Database.Database;
+    if (config.readonly) {
+      if (!existsSync(file)) throw new StoreError('unavailable', `no ${config.layer} store at ${file} yet: its writer has not created it`);
+      db = new Database(file, { readonly: true, fileMustExist: true });
+    } else {
+      mkdirSync(config.dir, { recursive: true });
+      db = new Database(file);
+      db.pragma('journal_mode = WAL');
+      db.exec(sql('schema'));
+    }
+    try {
+      db.pragma(`synchronous = ${settings.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+      db.pragma(`busy_timeout = ${Math.max(0, Math.floor(settings.busyTimeoutMs))}`);
+      db.pragma('cache_size = -65536');
+      checkIdentity(db, config);
+    } catch (error: unknown) {
+      db.close();
+      throw error;
+    }
+    return new EmbeddedGraphStore(db, merger, settings);
+  }
+
+  async upsertNodes(nodes: NodeUpsert[]): Promise<void> {
+    const valid: NodeUpsert[] = [];
+    const rejected: { record: NodeUpsert; reason: string }[] = [];
+    for (const node of nodes) {
+      const reason = nodeUpsertViolation(node);
+      if (reason === undefined) valid.push(node);
+      else rejected.push({ record: node, reason });
+    }
+    if (valid.length > 0) this.write(() => this.writeNodes(valid));
+    this.reject('node', nodes.length, rejected);
+  }
+
+  async putEdgeBuckets(buckets: EdgeBucket<P>[]): Promise<void> {
+    const valid: EdgeBucket<P>[] = [];
+    const rejected: { record: EdgeBucket<P>; reason: string }[] = [];
+    for (const bucket of buckets) {
+      const reason = edgeBucketViolation(bucket, this.bucketMs);
+      if (reason === undefined) valid.push(bucket);
+      else rejected.push({ record: bucket, reason });
+    }
+    if (valid.length > 0) this.write(() => this.writeBuckets(valid));
+    this.reject('bucket', buckets.length, rejected);
+  }
+
+  async getNodes(ids: NodeId[]): Promise<NodeRecord[]> {
+    const found = this.read(() => this.nodesById(ids));
+    const byId = new Map(found.map((n) => [n.id, n]));
+    const result: NodeRecord[] = [];
+    for (const id of new Set(ids)) {
+      const node = byId.get(id);
+      if (node) result.push(node);
+    }
+    return result;
+  }
+
+  async traverse(query: TraversalQuery): Promise<TraversalResult> {
+    return this.read(() => {
+      const window = this.window(query.range);
+      return breadthFirst(query, {
+        edgesAt: (frontier, side) => this.visibleEdges(this.edgesAt(frontier, side, query.granularity, query.range, query.includeHops), window, query),
+        nodes: (ids) => this.nodesById(ids),
+      });
+    });
+  }
+
+  async listEdges(query: EdgeListQuery): Promise<EdgeRecord[]> {
+    return this.read(() => {
+      const window = this.window(query.range);
+      let rows: EdgeRow[];
+      if (query.nodes === undefined) {
+        rows = this.statements.edgesInRange.all(this.edgeFilter(query.granularity, query.range, query.includeHops)) as EdgeRow[];
+      } else {
+        const byId = new Map<number, EdgeRow>();
+        for (const side of ['out', 'in'] as const) {
+          for (const row of this.edgesAt(query.nodes, side, query.granularity, query.range, query.includeHops)) byId.set(row[0], row);
+        }
+        rows = [...byId.values()];
+      }
+      return this.visibleEdges(rows, window, query).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    });
+  }
+
+  /**
+   * Per-bucket history of one edge. The port's key does not name a granularity; an edge between
+   * two nodes that exist at both (an intermediary and an external) is read at `granularity`, by
+   * default at cluster granularity when it has one there.
+   */
+  async edgeHistory(key: EdgeKey, range: TimeRange, granularity?: Granularity): Promise<EdgeHistoryPoint<P>[]> {
+    const { src, dst } = parseEdgeKey(key);
+    const window = bucketWindow(range, this.bucketMs);
+    return this.read(() => {
+      const edgeId = this.edgeIdFor(src, dst, granularity);
+      if (edgeId === undefined) return [];
+      const rows = this.statements.selectBuckets.all({ edgeId, fromMs: window.firstStartMs, toMs: window.toMs }) as BucketRow[];
+      return rows.map(([bucketStartMs, , , , payload]) => ({ bucketStartMs, props: JSON.parse(payload) as P }));
+    });
+  }
+
+  async deleteBefore(beforeMs: number): Promise<number> {
+    const lastDeletableStartMs = beforeMs - this.bucketMs;
+    return this.write(() => {
+      const s = this.statements;
+      const deleted = s.deleteBucketsBefore.run({ lastDeletableStartMs }).changes;
+      s.deleteEdgesBefore.run({ lastDeletableStartMs });
+      s.narrowEdgeSpans.run({ lastDeletableStartMs });
+      s.clearResolvedBefore.run({ lastDeletableStartMs });
+      s.deleteNodesBefore.run({ beforeMs });
+      s.markPurge.run();
+      return deleted;
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  private read<T>(read: () => T): T {
+    try {
+      const result = this.readTransaction(read);
+      this.reportFoldCounts();
+      return result;
+    } catch (error: unknown) {
+      throw storeFailure(error);
+    }
+  }
+
+  private write<T>(write: () => T): T {
+    if (this.config.readonly) throw new Error(`the ${this.layer} store was opened read-only`);
+    try {
+      return this.db.transaction(write).immediate();
+    } catch (error: unknown) {
+      throw storeFailure(error);
+    }
+  }
+
+  private reject<R>(kind: 'node' | 'bucket', total: number, rejected: { record: R; reason: string }[]): void {
+    if (rejected.length === 0) return;
+    this.counters.inc('records_rejected', rejected.length, kind);
+    const first = rejected[0]?.reason ?? '';
+    throw new StoreError(
+      'invalid-record',
+      `${rejected.length} of ${total} ${kind} records rejected, first: ${first}`,
+      rejected.map((r) => r.record),
+    );
+  }
+
+  private writeNodes(nodes: NodeUpsert[]): void {
+    this.statements.nextWriteSeq.get();
+    for (const node of nodes) this.statements.upsertNode.run(nodeParams(node));
+  }
+
+  private writeBuckets(buckets: EdgeBucket<P>[]): void {
+    const s = this.statements;
+    const [seq] = s.nextWriteSeq.get() as [number];
+    const endpoints = new Map<NodeId, { first: number; last: number }>();
+    const widen = (id: NodeId, first: number, last: number) => {
+      const seen = endpoints.get(id);
+      if (seen === undefined) endpoints.set(id, { first, last });
+      else {
+        seen.first = Math.min(seen.first, first);
+        seen.last = Math.max(seen.last, last);
+      }
+    };
+    for (const b of buckets) {
+      const hop = this.merger.isHop(b.props);
+      const [edgeId] = s.upsertEdge.get({
+        src: b.src,
+        dst: b.dst,
+        granularity: b.granularity,
+        bucketStartMs: b.bucketStartMs,
+        resolvedBucketMs: hop ? null : b.bucketStartMs,
+      }) as [number];
+      s.putBucket.run({
+        edgeId,
+        bucketStartMs: b.bucketStartMs,
+        hop: hop ? 1 : 0,
+        firstSeenMs: b.firstSeenMs,
+        lastSeenMs: b.lastSeenMs,
+        seq,
+        payload: JSON.stringify(b.props),
+      });
+      widen(b.src, b.firstSeenMs, b.lastSeenMs);
+      widen(b.dst, b.firstSeenMs, b.lastSeenMs);
+    }
+    for (const [id, seen] of endpoints) {
+      const node = endpointNode(id, seen.first, seen.last);
+      s.upsertEndpoint.run({
+        id: node.id,
+        kind: node.kind,
+        granularity: node.granularity ?? null,
+        displayName: node.displayName,
+        firstSeenMs: node.firstSeenMs,
+        lastSeenMs: node.lastSeenMs,
+      });
+    }
+  }
+
+  /** Drops cached folds that commits since the last read (by any connection) made stale. */
+  private refreshFolds(): void {
+    const [writeSeq, purgeGen] = this.statements.selectState.get() as [number, number];
+    if (writeSeq === this.seenWriteSeq && purgeGen === this.seenPurgeGen) return;
+    if (this.seenWriteSeq < 0) {
+      // Nothing cached yet: nothing to invalidate.
+    } else if (purgeGen !== this.seenPurgeGen) {
+      this.folds.reset();
+    } else {
+      const changed = this.statements.selectChangedBuckets.all({ sinceSeq: this.seenWriteSeq, limit: this.maxTrackedChanges + 1 }) as [number, number][];
+      if (changed.length > this.maxTrackedChanges) this.folds.reset();
+      else for (const [edgeId, startMs] of changed) this.folds.invalidate(edgeId, startMs / this.bucketMs);
+    }
+    this.seenWriteSeq = writeSeq;
+    this.seenPurgeGen = purgeGen;
+  }
+
+  private reportFoldCounts(): void {
+    const { hits, misses, resets } = this.folds;
+    const last = this.reportedFoldCounts;
+    if (hits > last.hits) this.counters.inc('fold_cache_hits', hits - last.hits);
+    if (misses > last.misses) this.counters.inc('fold_cache_misses', misses - last.misses);
+    if (resets > last.resets) this.counters.inc('fold_cache_resets', resets - last.resets);
+    this.reportedFoldCounts = { hits, misses, resets };
+  }
+
+  private window(range: TimeRange): { fromIndex: number; toIndex: number } {
+    const w = bucketWindow(range, this.bucketMs);
+    return { fromIndex: w.firstStartMs / this.bucketMs, toIndex: Math.ceil(w.toMs / this.bucketMs) };
+  }
+
+  private edgeFilter(granularity: Granularity, range: TimeRange, includeHops: boolean | undefined) {
+    const w = bucketWindow(range, this.bucketMs);
+    return { granularity, firstStartMs: w.firstStartMs, toMs: w.toMs, includeHops: includeHops ? 1 : 0 };
+  }
+
+  private edgesAt(frontier: readonly NodeId[], side: EdgeSide, granularity: Granularity, range: TimeRange, includeHops: boolean | undefined): EdgeRow[] {
+    const statement = side === 'out' ? this.statements.edgesLeaving : this.statements.edgesEntering;
+    return statement.all({ frontier: JSON.stringify(frontier), ...this.edgeFilter(granularity, range, includeHops) }) as EdgeRow[];
+  }
+
+  private visibleEdges(
+    rows: readonly EdgeRow[],
+    window: { fromIndex: number; toIndex: number },
+    query: { granularity: Granularity; includeHops?: boolean },
+  ): EdgeRecord[] {
+    const edges: EdgeRecord[] = [];
+    for (const [id, src, dst] of rows) {
+      const folded = this.fold(id, window.fromIndex, window.toIndex);
+      if (folded !== undefined && isVisible(folded, query.includeHops)) edges.push(layerEdgeRecord(this.layer, query.granularity, src, dst, folded));
+    }
+    return edges;
+  }
+
+  private fold(edgeId: number, fromIndex: number, toIndex: number): FoldedEdge<P> | undefined {
+    return this.folds.fold(edgeId, fromIndex, toIndex, this.loadBuckets);
+  }
+
+  private readonly loadBuckets = (edgeId: number, fromIndex: number, toIndex: number): IndexedBucket<P>[] => {
+    const rows = this.statements.selectBuckets.all({ edgeId, fromMs: fromIndex * this.bucketMs, toMs: toIndex * this.bucketMs }) as BucketRow[];
+    return rows.map(([startMs, hop, firstSeenMs, lastSeenMs, payload]) => ({
+      index: startMs / this.bucketMs,
+      hop: hop === 1,
+      firstSeenMs,
+      lastSeenMs,
+      props: JSON.parse(payload) as P,
+    }));
+  };
+
+  private nodesById(ids: readonly NodeId[]): NodeRecord[] {
+    if (ids.length === 0) return [];
+    return (this.statements.selectNodes.all({ ids: JSON.stringify(ids) }) as NodeRow[]).map(nodeFromRow);
+  }
+
+  private edgeIdFor(src: NodeId, dst: NodeId, granularity: Granularity | undefined): number | undefined {
+    const find = (g: Granularity) => (this.statements.selectEdgeId.get({ src, dst, granularity: g }) as [number] | undefined)?.[0];
+    if (granularity !== undefined) return find(granularity);
+    const own = granularityOfKind(parseNodeId(src).kind) ?? granularityOfKind(parseNodeId(dst).kind);
+    if (own !== undefined) return find(own);
+    return find('cluster') ?? find('app');
+  }
+}
+
+function prepareStatements(db: Database.Database) {
+  const p = (name: string) => db.prepare(sql(name));
+  const raw = (name: string) => db.prepare(sql(name)).raw(true);
+  return {
+    nextWriteSeq: raw('next-write-seq'),
+    selectState: raw('select-state'),
+    upsertNode: p('upsert-node'),
+    upsertEndpoint: p('upsert-endpoint'),
+    upsertEdge: raw('upsert-edge'),
+    putBucket: p('put-bucket'),
+    selectNodes: raw('select-nodes'),
+    edgesLeaving: raw('edges-leaving'),
+    edgesEntering: raw('edges-entering'),
+    edgesInRange: raw('edges-in-range'),
+    selectEdgeId: raw('select-edge-id'),
+    selectBuckets: raw('select-buckets'),
+    selectChangedBuckets: raw('select-changed-buckets'),
+    deleteBucketsBefore: p('delete-buckets-before'),
+    deleteEdgesBefore: p('delete-edges-before'),
+    narrowEdgeSpans: p('narrow-edge-spans'),
+    clearResolvedBefore: p('clear-resolved-before'),
+    deleteNodesBefore: p('delete-nodes-before'),
+    markPurge: p('mark-purge'),
+  };
+}
+
+/** The file records its layer and bucket width; reading buckets at another width would misplace them. */
+function checkIdentity(db: Database.Database, config: EmbeddedGraphStoreConfig): void {
+  const read = (key: string) => (db.prepare('SELECT value FROM store_meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+  if (!config.readonly) {
+    const insert = db.prepare('INSERT OR IGNORE INTO store_meta (key, value) VALUES (?, ?)');
+    insert.run('layer', config.layer);
+    insert.run('bucket_ms', String(config.bucketMs));
+  }
+  const layer = read('layer');
+  const bucketMs = read('bucket_ms');
+  if (layer !== config.layer || bucketMs !== String(config.bucketMs)) {
+    throw new Error(`store file holds layer ${layer} with ${bucketMs} ms buckets, opened as ${config.layer} with ${config.bucketMs} ms`);
+  }
+}

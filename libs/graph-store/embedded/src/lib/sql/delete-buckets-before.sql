@@ -1,0 +1,1 @@
+DELETE FROM edge_buckets WHERE bucket_start_ms <= @lastDeletableStartMs

@@ -1,0 +1,1 @@
+SELECT id FROM edges WHERE src = @src AND dst = @dst AND granularity = @granularity

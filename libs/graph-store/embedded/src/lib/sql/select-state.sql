@@ -1,0 +1,1 @@
+SELECT write_seq, purge_gen FROM store_state WHERE id = 1
