@@ -1,1 +1,2 @@
-export {};
+export * from './lib/intermediary-resolver-config';
+export * from './lib/intermediary-resolver';
