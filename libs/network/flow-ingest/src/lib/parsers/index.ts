@@ -1,0 +1,13 @@
+export type { FlowParser, ParseResult, FlowParserCounter } from './flow-parser';
+export { FLOW_PARSER_COUNTERS, newFlowParserCounters, RecordProblem } from './flow-parser';
+export { normalizeIp } from './ip-address';
+export type { CanonicalFlowParserOptions } from './canonical-flow-parser';
+export { CanonicalFlowJsonParser, CanonicalFlowProtobufParser } from './canonical-flow-parser';
+export type { VpcFlowLogFormat } from './vpc-flow-log-format';
+export { VPC_DEFAULT_FORMAT, parseVpcFormat } from './vpc-flow-log-format';
+export type { VpcFlowLogParserOptions, VpcOrientationRule } from './vpc-flow-log-parser';
+export { VpcFlowLogParser } from './vpc-flow-log-parser';
+export type { HubbleFlowParserOptions } from './hubble-flow-parser';
+export { HubbleFlowParser } from './hubble-flow-parser';
+export type { FlowParserOptions } from './parser-for';
+export { FlowParsers, parserFor, isParser } from './parser-for';
