@@ -1,12 +1,13 @@
 import type { AppMetadata, IntermediaryListener } from '@topology/contracts';
-import { IntermediaryType, NodeId, Peer, nodeId } from '@topology/model';
+import { NodeId, Peer, nodeId } from '@topology/model';
 
 /**
  * What metadata says about intermediaries: which workload apps act as one (API gateways, proxies
  * with their own agents), and which clusters each listener port of an intermediary forwards to.
  */
 export class IntermediaryDirectory {
-  private readonly workloadIntermediaries = new Map<string, { type: IntermediaryType; node: NodeId }>();
+  /** Apps acting as intermediaries, with their node ids. */
+  private readonly workloadIntermediaries = new Map<string, NodeId>();
   private readonly addressIntermediaries = new Map<string, NodeId>();
   private readonly listeners = new Map<NodeId, Map<number, ReadonlySet<string>>>();
 
@@ -20,12 +21,8 @@ export class IntermediaryDirectory {
       }
       return node;
     }
-    if (peer.kind === 'workload') return this.workloadIntermediaries.get(peer.app)?.node;
+    if (peer.kind === 'workload') return this.workloadIntermediaries.get(peer.app);
     return undefined;
-  }
-
-  isWorkloadIntermediary(app: string): boolean {
-    return this.workloadIntermediaries.has(app);
   }
 
   /** Records an app's intermediary role; returns true when the app became or stopped being one. */
@@ -35,7 +32,7 @@ export class IntermediaryDirectory {
       this.workloadIntermediaries.delete(meta.app);
       return was;
     }
-    this.workloadIntermediaries.set(meta.app, { type: meta.intermediaryType, node: nodeId('app', meta.app) });
+    this.workloadIntermediaries.set(meta.app, nodeId('app', meta.app));
     return !was;
   }
 
