@@ -1,1 +1,11 @@
-export {};
+export * from './lib/api-messages';
+export { apiLoaderOptions, apiPackageDefinition, TOPOLOGY_PACKAGE, TOPOLOGY_SERVICE } from './lib/api-proto';
+export * from './lib/api-mapping';
+export { grpcStatusOf } from './lib/grpc-status';
+export { TopologyGrpcController, TOPOLOGY_QUERY_SERVICE, CALL_DEADLINE_MS } from './lib/topology-grpc.controller';
+export { QueryGatewayModule, DEFAULT_DEADLINE_MARGIN_MS } from './lib/query-gateway.module';
+export type { QueryGatewayModuleOptions } from './lib/query-gateway.module';
+export { createGatewayMicroservice } from './lib/gateway-microservice';
+export type { GatewayMicroservice, GatewayMicroserviceOptions } from './lib/gateway-microservice';
+export { createTopologyClient } from './lib/topology-client';
+export type { TopologyCallOptions, TopologyClient, TopologyClientOptions } from './lib/topology-client';

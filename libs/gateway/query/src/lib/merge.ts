@@ -18,11 +18,8 @@ function richness(record: NodeRecord): number {
   return score;
 }
 
-function byLayerRank(a: Layer, b: Layer): number {
-  return LAYER_RANK[a] - LAYER_RANK[b];
-}
-
 interface NodeSightings {
+  id: NodeId;
   distance: number;
   records: NodeRecord[];
   layers: Layer[];
@@ -34,17 +31,19 @@ interface NodeSightings {
  */
 export class GraphMerge {
   private readonly nodes = new Map<NodeId, NodeSightings>();
-  private readonly edges = new Map<EdgeKey, EdgeRecord>();
+  private readonly edgesByKey = new Map<EdgeKey, EdgeRecord>();
+  /** Keys whose record in `edgesByKey` is this merge's own copy rather than a store's record. */
+  private readonly owned = new Set<EdgeKey>();
 
   addNode(layer: Layer, record: NodeRecord, distance: number): void {
     const seen = this.nodes.get(record.id);
     if (seen === undefined) {
-      this.nodes.set(record.id, { distance, records: [record], layers: [layer] });
+      this.nodes.set(record.id, { id: record.id, distance, records: [record], layers: [layer] });
       return;
     }
     if (distance < seen.distance) seen.distance = distance;
     seen.records.push(record);
-    if (!seen.layers.includes(layer)) seen.layers.push(layer);
+    addLayer(seen.layers, layer);
   }
 
   addVisited(layer: Layer, visited: readonly VisitedNode[]): void {
@@ -53,26 +52,38 @@ export class GraphMerge {
 
   addEdges(layer: Layer, edges: readonly EdgeRecord[]): void {
     for (const edge of edges) {
-      const props = edge.props[layer];
-      const merged = this.edges.get(edge.key);
-      if (merged === undefined) {
-        this.edges.set(edge.key, {
-          key: edge.key,
-          src: edge.src,
-          dst: edge.dst,
-          granularity: edge.granularity,
-          layers: [layer],
-          props: props === undefined ? {} : { [layer]: props },
-          firstSeenMs: edge.firstSeenMs,
-          lastSeenMs: edge.lastSeenMs,
-        });
+      const known = this.edgesByKey.get(edge.key);
+      if (known === undefined) {
+        // Most edges are seen by one layer: keep the store's record as it is until a second layer sees it.
+        const [only] = edge.layers;
+        this.edgesByKey.set(edge.key, edge.layers.length === 1 && only === layer ? edge : this.own(edge, layer));
         continue;
       }
-      if (!merged.layers.includes(layer)) merged.layers.push(layer);
+      const merged = this.owned.has(edge.key) ? known : this.own(known, known.layers[0] ?? layer);
+      addLayer(merged.layers, layer);
+      const props = edge.props[layer];
       if (props !== undefined) merged.props = { ...merged.props, [layer]: props };
       if (edge.firstSeenMs < merged.firstSeenMs) merged.firstSeenMs = edge.firstSeenMs;
       if (edge.lastSeenMs > merged.lastSeenMs) merged.lastSeenMs = edge.lastSeenMs;
     }
+  }
+
+  /** A copy of `edge` carrying only `layer`'s property set, which this merge may change. */
+  private own(edge: EdgeRecord, layer: Layer): EdgeRecord {
+    const props = edge.props[layer];
+    const copy: EdgeRecord = {
+      key: edge.key,
+      src: edge.src,
+      dst: edge.dst,
+      granularity: edge.granularity,
+      layers: [layer],
+      props: props === undefined ? {} : { [layer]: props },
+      firstSeenMs: edge.firstSeenMs,
+      lastSeenMs: edge.lastSeenMs,
+    };
+    this.edgesByKey.set(edge.key, copy);
+    this.owned.add(edge.key);
+    return copy;
   }
 
   hasNode(id: NodeId): boolean {
@@ -84,30 +95,36 @@ export class GraphMerge {
     return seen === undefined ? undefined : mergeSightings(seen);
   }
 
-  /** Every node, ordered by distance then id: the order pages are cut in. */
-  orderedNodes(): TopologyNode[] {
-    const out: TopologyNode[] = [];
-    for (const seen of this.nodes.values()) out.push(mergeSightings(seen));
-    return out.sort(compareByDistanceThenId);
+  /**
+   * Node ids ordered by distance then id: the order pages are cut in. Cheap on purpose: merged
+   * nodes are built only for the page that is returned.
+   */
+  orderedIds(): NodeId[] {
+    const sightings = [...this.nodes.values()].sort((a, b) => a.distance - b.distance || compareIds(a.id, b.id));
+    const ids: NodeId[] = new Array(sightings.length);
+    for (let i = 0; i < sightings.length; i++) ids[i] = (sightings[i] as NodeSightings).id;
+    return ids;
   }
 
-  allEdges(): EdgeRecord[] {
-    const out = [...this.edges.values()];
-    for (const edge of out) if (edge.layers.length > 1) edge.layers.sort(byLayerRank);
-    return out;
+  edges(): IterableIterator<EdgeRecord> {
+    return this.edgesByKey.values();
   }
+}
+
+/** Keeps a node's or edge's layers in `LAYERS` order as they are added. */
+function addLayer(layers: Layer[], layer: Layer): void {
+  if (layers.includes(layer)) return;
+  let at = layers.length;
+  while (at > 0 && LAYER_RANK[layers[at - 1] as Layer] > LAYER_RANK[layer]) at--;
+  layers.splice(at, 0, layer);
 }
 
 export function compareIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-export function compareByDistanceThenId(a: TopologyNode, b: TopologyNode): number {
-  return a.distance - b.distance || compareIds(a.id, b.id);
-}
-
 function mergeSightings(seen: NodeSightings): TopologyNode {
-  const layers = seen.layers.length > 1 ? [...seen.layers].sort(byLayerRank) : seen.layers;
+  const layers = [...seen.layers];
   const [only] = seen.records;
   if (seen.records.length === 1 && only !== undefined) return { ...only, distance: seen.distance, layers };
   // Richest first; ties keep the order the layers answered in, which is LAYERS order.

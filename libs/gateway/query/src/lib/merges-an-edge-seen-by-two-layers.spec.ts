@@ -5,10 +5,11 @@ import { TopologyQueryService } from './topology-query-service';
 
 describe('an edge seen by two layers', () => {
   const clock = new ManualClock(T0 + 120_000);
+  const webToApiInNetwork = netEdge(id('web'), id('api'), 5000, { firstSeenMs: T0 + 1000, lastSeenMs: T0 + 50_000 });
   const network = new InMemoryLayerReader(
     'network',
     [app('web', { tier: 'tier-1', owner: 'team-web', region: 'eu-west-1', firstSeenMs: T0 - 5000, lastSeenMs: T0 + 10_000 }), app('api'), app('db')],
-    [netEdge(id('web'), id('api'), 5000, { firstSeenMs: T0 + 1000, lastSeenMs: T0 + 50_000 }), netEdge(id('api'), id('db'))],
+    [webToApiInNetwork, netEdge(id('api'), id('db'))],
   );
   const application = new InMemoryLayerReader(
     'application',
@@ -39,6 +40,9 @@ describe('an edge seen by two layers', () => {
       lastSeenMs: T0 + 50_000,
     });
     expect(answer.edges.find((e) => e.dst === id('db') && e.src === id('web'))?.layers).toEqual(['application']);
+    // The stores' own records are left as they were.
+    expect(webToApiInNetwork).toMatchObject({ layers: ['network'], props: { network: networkProps(5000) }, firstSeenMs: T0 + 1000 });
+    expect(webToApiInNetwork.props.application).toBeUndefined();
     expect(answer.layerStatus.map((s) => [s.layer, s.state])).toEqual([
       ['network', 'ok'],
       ['application', 'ok'],

@@ -73,11 +73,11 @@ interface TraversalPlan {
 }
 
 interface MergedTraversal {
-  /** Ordered by distance then id, at most `maxVisited`. */
-  nodes: TopologyNode[];
-  /** Ordered by the position of their later endpoint in `nodes`; `anchors[i]` is that position for `edges[i]`. */
-  edges: EdgeRecord[];
-  anchors: number[];
+  merge: GraphMerge;
+  /** Node ids ordered by distance then id, at most `maxVisited`. */
+  order: NodeId[];
+  /** Position of each id in `order`. */
+  position: Map<NodeId, number>;
   layerStatus: LayerStatus[];
   truncatedReason?: TruncationReason;
 }
@@ -143,23 +143,20 @@ export class TopologyQueryService {
 
       const merged = await this.traverseLayers({ roots, direction, depth, granularity, range, filters, includeHops }, layers);
       // With a layer silent, an unknown root may just be unknown so far: answer (partially) instead.
-      if (merged.layerStatus.every((s) => s.state === 'ok') && !merged.nodes.some((node) => node.distance === 0)) {
+      if (merged.layerStatus.every((s) => s.state === 'ok') && !roots.some((root) => merged.position.has(root))) {
         throw new QueryError('not-found', `no requested layer knows ${roots.join(', ')} in the requested time range`);
       }
-
-      const end = Math.min(offset + pageSize, merged.nodes.length);
-      const edges: EdgeRecord[] = [];
-      for (let i = 0; i < merged.edges.length; i++) {
-        const anchor = merged.anchors[i] ?? -1;
-        if (anchor >= end) break;
-        const edge = merged.edges[i];
-        if (anchor >= offset && edge !== undefined) edges.push(edge);
+      const end = Math.min(offset + pageSize, merged.order.length);
+      const nodes: TopologyNode[] = [];
+      for (let i = offset; i < end; i++) {
+        const node = merged.merge.node(merged.order[i] as NodeId);
+        if (node !== undefined) nodes.push(node);
       }
       return {
-        nodes: offset < end ? merged.nodes.slice(offset, end) : [],
-        edges,
+        nodes,
+        edges: this.edgesAnchoredIn(merged, offset, end),
         layerStatus: merged.layerStatus,
-        nextPageToken: end < merged.nodes.length ? encodePageToken({ offset: end, asOfMs, fingerprint }) : '',
+        nextPageToken: end < merged.order.length ? encodePageToken({ offset: end, asOfMs, fingerprint }) : '',
         truncated: merged.truncatedReason !== undefined,
         ...(merged.truncatedReason === undefined ? {} : { truncatedReason: merged.truncatedReason }),
       };
@@ -202,7 +199,7 @@ export class TopologyQueryService {
 
       const downstream: NeighbourSummary[] = [];
       const upstream: NeighbourSummary[] = [];
-      for (const edge of merge.allEdges()) {
+      for (const edge of merge.edges()) {
         if (edge.src === id) downstream.push(summary(edge.dst, edge.layers, displayNames));
         if (edge.dst === id) upstream.push(summary(edge.src, edge.layers, displayNames));
       }
@@ -230,12 +227,13 @@ export class TopologyQueryService {
       const includeHops = parseNodeId(root).kind === 'intermediary';
 
       const merged = await this.traverseLayers({ roots: [root], direction: 'up', depth, granularity, range, includeHops }, layers);
-      const rootNode = merged.nodes.find((node) => node.id === root);
+      const rootNode = merged.position.has(root) ? merged.merge.node(root) : undefined;
       if (rootNode === undefined) this.throwUnknown(root, merged.layerStatus);
 
       const impacted: ImpactedNode[] = [];
-      for (const node of merged.nodes) {
-        if (node.id === root) continue;
+      for (const id of merged.order) {
+        const node = id === root ? undefined : merged.merge.node(id);
+        if (node === undefined) continue;
         impacted.push({ node, distance: node.distance, ...(node.tier === undefined ? {} : { tier: node.tier }), ...(node.owner === undefined ? {} : { owner: node.owner }) });
       }
       impacted.sort(byImpact);
@@ -273,41 +271,45 @@ export class TopologyQueryService {
       merge.addEdges(status.layer, value.edges);
       if (value.truncated) truncated = true;
     }
-    let nodes = merge.orderedNodes();
-    if (nodes.length > maxVisited) {
+    let order = merge.orderedIds();
+    if (order.length > maxVisited) {
       // Layers each stop at maxVisited; their union may not exceed it either.
-      nodes = nodes.slice(0, maxVisited);
+      order = order.slice(0, maxVisited);
       truncated = true;
     }
     const position = new Map<NodeId, number>();
-    for (let i = 0; i < nodes.length; i++) {
-      const node = nodes[i];
-      if (node !== undefined) position.set(node.id, i);
-    }
-
-    const anchored: { edge: EdgeRecord; later: number; earlier: number; src: number }[] = [];
-    let orphans = 0;
-    for (const edge of merge.allEdges()) {
-      const src = position.get(edge.src);
-      const dst = position.get(edge.dst);
-      if (src === undefined || dst === undefined) {
-        // Either cut by maxVisited (expected) or never returned by any layer (a store defect).
-        if (!merge.hasNode(edge.src) || !merge.hasNode(edge.dst)) orphans++;
-        continue;
-      }
-      anchored.push({ edge, later: Math.max(src, dst), earlier: Math.min(src, dst), src });
-    }
-    if (orphans > 0) this.counters.inc('edges_without_endpoint', orphans);
-    anchored.sort((a, b) => a.later - b.later || a.earlier - b.earlier || a.src - b.src);
+    for (let i = 0; i < order.length; i++) position.set(order[i] as NodeId, i);
     if (truncated) this.counters.inc('truncated_queries');
-
     return {
-      nodes,
-      edges: anchored.map((a) => a.edge),
-      anchors: anchored.map((a) => a.later),
+      merge,
+      order,
+      position,
       layerStatus: answers.map((a) => a.status),
       ...(truncated ? { truncatedReason: 'max-visited' as const } : {}),
     };
+  }
+
+  /**
+   * The edges whose later-ordered endpoint is at a position in [from, to): each edge belongs to
+   * exactly one page, and both its endpoints are on that page or an earlier one.
+   */
+  private edgesAnchoredIn(merged: MergedTraversal, from: number, to: number): EdgeRecord[] {
+    const page: { edge: EdgeRecord; later: number; earlier: number; src: number }[] = [];
+    let orphans = 0;
+    for (const edge of merged.merge.edges()) {
+      const src = merged.position.get(edge.src);
+      const dst = merged.position.get(edge.dst);
+      if (src === undefined || dst === undefined) {
+        // Either cut by maxVisited (expected) or never returned by any layer (a store defect).
+        if (!merged.merge.hasNode(edge.src) || !merged.merge.hasNode(edge.dst)) orphans++;
+        continue;
+      }
+      const later = src > dst ? src : dst;
+      if (later >= from && later < to) page.push({ edge, later, earlier: src > dst ? dst : src, src });
+    }
+    if (orphans > 0) this.counters.inc('edges_without_endpoint', orphans);
+    page.sort((a, b) => a.later - b.later || a.earlier - b.earlier || a.src - b.src);
+    return page.map((p) => p.edge);
   }
 
   private async ask<T>(layers: readonly Layer[], work: (reader: LayerReader, layer: Layer) => Promise<T>): Promise<LayerAnswer<T>[]> {

@@ -19,6 +19,8 @@ import { LayerReader } from '../queries';
  */
 export class InMemoryLayerReader implements LayerReader {
   private readonly nodes = new Map<NodeId, NodeRecord>();
+  private readonly outgoing = new Map<NodeId, EdgeRecord[]>();
+  private readonly incoming = new Map<NodeId, EdgeRecord[]>();
   /** Reads made, for tests that check what the gateway asked. */
   readonly traversals: TraversalQuery[] = [];
 
@@ -28,6 +30,10 @@ export class InMemoryLayerReader implements LayerReader {
     private readonly edges: readonly EdgeRecord[],
   ) {
     for (const node of nodes) this.nodes.set(node.id, node);
+    for (const edge of edges) {
+      append(this.outgoing, edge.src, edge);
+      append(this.incoming, edge.dst, edge);
+    }
   }
 
   async getNodes(ids: NodeId[]): Promise<NodeRecord[]> {
@@ -60,13 +66,16 @@ export class InMemoryLayerReader implements LayerReader {
       visited.set(root, { node, distance: 0 });
       frontier.push(root);
     }
-    const live = this.edges.filter((edge) => this.visible(edge, query.granularity, query.range, query.includeHops === true));
+    const includeHops = query.includeHops === true;
+    const down = query.direction !== 'up';
+    const up = query.direction !== 'down';
     for (let distance = 1; distance <= query.depth && frontier.length > 0 && !truncated; distance++) {
       const next: NodeId[] = [];
       for (const from of frontier) {
-        for (const edge of live) {
-          const to = step(edge, from, query.direction);
-          if (to === undefined) continue;
+        const candidates = [...(down ? (this.outgoing.get(from) ?? []) : []), ...(up ? (this.incoming.get(from) ?? []) : [])];
+        for (const edge of candidates) {
+          if (!this.visible(edge, query.granularity, query.range, includeHops)) continue;
+          const to = edge.src === from && down ? edge.dst : edge.src;
           const node = this.nodes.get(to);
           if (node === undefined || !matches(node, query.filters)) continue;
           if (!visited.has(to)) {
@@ -92,10 +101,10 @@ export class InMemoryLayerReader implements LayerReader {
   }
 }
 
-function step(edge: EdgeRecord, from: NodeId, direction: TraversalQuery['direction']): NodeId | undefined {
-  if ((direction === 'down' || direction === 'both') && edge.src === from) return edge.dst;
-  if ((direction === 'up' || direction === 'both') && edge.dst === from) return edge.src;
-  return undefined;
+function append(index: Map<NodeId, EdgeRecord[]>, id: NodeId, edge: EdgeRecord): void {
+  const list = index.get(id);
+  if (list === undefined) index.set(id, [edge]);
+  else list.push(edge);
 }
 
 function matches(node: NodeRecord, filters: NodeFilters | undefined): boolean {
