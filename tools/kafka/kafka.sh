@@ -41,12 +41,14 @@ fetch() {
   command -v java >/dev/null || die "java not found: Java 17 is needed to run Kafka"
   echo "kafka.sh: fetching Apache Kafka $version jars from Maven Central" >&2
   local staging="$cache/kafka-$version/libs.partial"
+  local fetch_log="$cache/kafka-$version/fetch.log"
   rm -rf "$staging"
   mkdir -p "$staging"
   if ! mvn -B -q -Dstyle.color=never -f "$here/pom.xml" -Dkafka.version="$version" \
-    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$staging"; then
+    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$staging" >"$fetch_log" 2>&1; then
+    tail -n 30 "$fetch_log" >&2
     rm -rf "$staging"
-    die "could not resolve org.apache.kafka:kafka_2.13:$version (see Maven's output above)"
+    die "could not resolve org.apache.kafka:kafka_2.13:$version; Maven's output: $fetch_log"
   fi
   rm -rf "$libs"
   mv "$staging" "$libs"
