@@ -4,7 +4,7 @@ import type { CounterSet, WorkloadIdentity } from '@topology/model';
 import { parseClusterName } from '@topology/model';
 import type { ObservedEnd, ObservedFlow } from '../observed-flow';
 import type { FlowParser, FlowParserCounter, ParseResult } from './flow-parser';
-import { countRejections, describe, forEachLine, isNameToken, isObject, newFlowParserCounters, payloadText, RecordProblem, rejection } from './flow-parser';
+import { countRejections, describe, forEachLine, isNameToken, isObject, newFlowParserCounters, payloadText, protocolName, RecordProblem, rejection } from './flow-parser';
 import { normalizeIp } from './ip-address';
 
 export interface CanonicalFlowParserOptions {
@@ -235,6 +235,9 @@ function readProtocol(value: unknown): string | RecordProblem {
   if (value === 'tcp' || value === 'udp') return value;
   if (value === undefined || value === null || value === '') return new RecordProblem('missing-field', 'protocol is missing');
   if (typeof value !== 'string' || !isNameToken(value)) return new RecordProblem('invalid-value', `protocol must be a protocol name, got ${describe(value)}`);
+  // Some exporters write the IANA number; the pipeline keys edges by the keyword.
+  const number = value.length <= 3 ? Number(value) : Number.NaN;
+  if (Number.isInteger(number) && number >= 0 && number <= 255) return protocolName(number);
   return value.toLowerCase();
 }
 

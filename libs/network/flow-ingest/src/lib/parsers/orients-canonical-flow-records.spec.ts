@@ -107,6 +107,11 @@ describe('canonical flow records', () => {
     expect(flow?.server.ip).toBe('10.0.2.9');
   });
 
+  it('name a protocol given by its IANA number', () => {
+    expect(parseOne({ ...base, protocol: '17' })?.protocol).toBe('udp');
+    expect(parseOne({ ...base, protocol: '132' })?.protocol).toBe('sctp');
+  });
+
   it('take the region of the identity when the source has none', () => {
     expect(parseOne(base)?.region).toBe('us-east-1');
   });

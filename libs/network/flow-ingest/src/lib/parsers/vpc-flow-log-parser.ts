@@ -45,7 +45,7 @@ export class VpcFlowLogParser implements FlowParser {
   private readonly clock: Clock;
   /** `protocol client port server port` of connections already oriented. */
   private readonly connections: RecentKeys;
-  /** `protocol ip port` of server endpoints seen answering a handshake. */
+  /** `protocol ip port` of server endpoints seen in a handshake. */
   private readonly listeners: RecentKeys;
   private readonly tokens: string[] = [];
   private readonly ruleCounts: Record<VpcOrientationRule, number> = {
@@ -94,12 +94,9 @@ export class VpcFlowLogParser implements FlowParser {
     const f = this.format;
     const tokens = splitFields(line, this.tokens);
     if (tokens.length !== f.fields.length) {
-      if (this.isHeader(tokens)) {
-        this.headers++;
-        return undefined;
-      }
       return new RecordProblem('malformed', `expected ${f.fields.length} fields (${f.fields.join(' ')}), got ${tokens.length}`);
     }
+    // S3 delivery starts each file with the field names.
     if (tokens[0] === f.fields[0] && this.isHeader(tokens)) {
       this.headers++;
       return undefined;
@@ -259,7 +256,6 @@ export class VpcFlowLogParser implements FlowParser {
 
   private isHeader(tokens: string[]): boolean {
     const names = this.format.fields;
-    if (tokens.length !== names.length) return false;
     for (let i = 0; i < names.length; i++) if (tokens[i] !== names[i]) return false;
     return true;
   }
@@ -274,6 +270,10 @@ export class VpcFlowLogParser implements FlowParser {
       if (this.ruleCounts[rule] > 0) c.inc('vpc_orientation', this.ruleCounts[rule], rule);
       this.ruleCounts[rule] = 0;
     }
+    const evicted = this.connections.evicted + this.listeners.evicted;
+    if (evicted > 0) c.inc('vpc_memory_evicted', evicted);
+    this.connections.evicted = 0;
+    this.listeners.evicted = 0;
     this.noData = 0;
     this.actionReject = 0;
     this.headers = 0;
