@@ -24,7 +24,12 @@ function byId(records: readonly NodeRecord[]): Map<NodeId, NodeRecord> {
   return map;
 }
 
-function seenSpan(edges: readonly EdgeRecord[]): { first: number; last: number } {
+interface SeenSpan {
+  first: number;
+  last: number;
+}
+
+function seenSpan(edges: readonly EdgeRecord[]): SeenSpan {
   let first = Infinity;
   let last = -Infinity;
   for (const e of edges) {
@@ -57,24 +62,31 @@ export function breadthFirst(query: TraversalQuery, graph: TraversalGraph): Trav
   let truncated = false;
   for (let distance = 1; distance <= query.depth && frontier.length > 0 && !truncated; distance++) {
     const followed: { edge: EdgeRecord; other: NodeId }[] = [];
-    const reachedBy = new Map<NodeId, EdgeRecord[]>();
+    // Seen times of the edges reaching each new node, for nodes the store has no record of.
+    const reachedBy = new Map<NodeId, SeenSpan>();
     for (const side of sides) {
       for (const edge of graph.edgesAt(frontier, side)) {
         const other = side === 'out' ? edge.dst : edge.src;
         if (rejected.has(other)) continue;
         followed.push({ edge, other });
         if (visited.has(other)) continue;
-        const via = reachedBy.get(other);
-        if (via) via.push(edge);
-        else reachedBy.set(other, [edge]);
+        const span = reachedBy.get(other);
+        if (span === undefined) reachedBy.set(other, { first: edge.firstSeenMs, last: edge.lastSeenMs });
+        else {
+          if (edge.firstSeenMs < span.first) span.first = edge.firstSeenMs;
+          if (edge.lastSeenMs > span.last) span.last = edge.lastSeenMs;
+        }
       }
     }
     const candidates = [...reachedBy.keys()].sort();
     const records = byId(graph.nodes(candidates));
     const admitted: NodeId[] = [];
     for (const id of candidates) {
-      const span = seenSpan(reachedBy.get(id) ?? []);
-      const node = records.get(id) ?? nodeRecordFromId(id, span.first, span.last);
+      let node = records.get(id);
+      if (node === undefined) {
+        const span = reachedBy.get(id) ?? { first: 0, last: 0 };
+        node = nodeRecordFromId(id, span.first, span.last);
+      }
       if (!matchesFilters(node, query.filters)) {
         rejected.add(id);
         continue;

@@ -76,9 +76,16 @@ function payloadViolation(value: unknown, depth: number): string | undefined {
       return undefined;
     case 'object': {
       if (value === null) return undefined;
-      const children = Array.isArray(value) ? value : Object.values(value);
-      for (const child of children) {
-        const violation = payloadViolation(child, depth + 1);
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) {
+          const violation = payloadViolation(value[i], depth + 1);
+          if (violation !== undefined) return violation;
+        }
+        return undefined;
+      }
+      const fields = value as Record<string, unknown>;
+      for (const key in fields) {
+        const violation = payloadViolation(fields[key], depth + 1);
         if (violation !== undefined) return violation;
       }
       return undefined;

@@ -1,0 +1,70 @@
+import { mkdtempSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { networkBucketMerger } from '@topology/model';
+import { app, NetworkFixture } from '@topology/graph-store-contract';
+import { decompose } from './bucket-fold-cache';
+import { EmbeddedGraphStore } from './embedded-graph-store';
+
+const BUCKET_MS = 10_000;
+
+/** Deterministic pseudo-random numbers (mulberry32), so a failure replays. */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('cached bucket folds', () => {
+  it('split a range into maximal aligned blocks that cover it exactly', () => {
+    expect(decompose(3, 17)).toEqual([[0, 3], [2, 1], [3, 1], [0, 16]]);
+    expect(decompose(8, 8)).toEqual([]);
+  });
+
+  it('give the same answers as a cold reader while a writer replaces, adds and deletes buckets', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'graph-store-folds-'));
+    const open = (readonly: boolean) => EmbeddedGraphStore.open({ dir, layer: 'network', bucketMs: BUCKET_MS, readonly }, networkBucketMerger);
+    const writer = await open(false);
+    const cached = await open(true);
+    const f = new NetworkFixture(writer);
+    const next = random(7);
+    const pick = (n: number) => Math.floor(next() * n);
+    const names = ['a', 'b', 'c', 'd', 'e', 'f'];
+    let deletedBefore = 0;
+    try {
+      for (let step = 0; step < 300; step++) {
+        const action = next();
+        if (action < 0.6) {
+          const batch = Array.from({ length: 1 + pick(4) }, () =>
+            f.bucket(app(names[pick(6)] as string), app(names[pick(6)] as string), deletedBefore + pick(40), 1 + pick(1000), { hop: next() < 0.2 }),
+          );
+          await writer.putEdgeBuckets(batch);
+        } else if (action < 0.63) {
+          deletedBefore += pick(3);
+          await writer.deleteBefore(f.at(deletedBefore));
+        } else {
+          const from = pick(45);
+          const range = f.range(from, from + 1 + pick(45));
+          const root = app(names[pick(6)] as string);
+          const query = f.query([root], { direction: 'both', depth: 2, range, includeHops: next() < 0.5 });
+          const cold = await open(true);
+          try {
+            expect(await cached.traverse(query)).toEqual(await cold.traverse(query));
+            expect(await cached.listEdges({ granularity: 'app', range })).toEqual(await cold.listEdges({ granularity: 'app', range }));
+          } finally {
+            await cold.close();
+          }
+        }
+      }
+      expect(cached.counters.get('fold_cache_hits')).toBeGreaterThan(0);
+    } finally {
+      await cached.close();
+      await writer.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
