@@ -34,6 +34,7 @@ export class GraphMerge {
   private readonly edgesByKey = new Map<EdgeKey, EdgeRecord>();
   /** Keys whose record in `edgesByKey` is this merge's own copy rather than a store's record. */
   private readonly owned = new Set<EdgeKey>();
+  private firstLayerEdges: { layer: Layer; edges: readonly EdgeRecord[] } | undefined;
 
   addNode(layer: Layer, record: NodeRecord, distance: number): void {
     const seen = this.nodes.get(record.id);
@@ -51,6 +52,20 @@ export class GraphMerge {
   }
 
   addEdges(layer: Layer, edges: readonly EdgeRecord[]): void {
+    if (this.edgesByKey.size === 0 && this.firstLayerEdges === undefined) {
+      // Most queries are answered by one layer: its list is used as it is unless a second one comes.
+      this.firstLayerEdges = { layer, edges };
+      return;
+    }
+    if (this.firstLayerEdges !== undefined) {
+      const first = this.firstLayerEdges;
+      this.firstLayerEdges = undefined;
+      this.indexEdges(first.layer, first.edges);
+    }
+    this.indexEdges(layer, edges);
+  }
+
+  private indexEdges(layer: Layer, edges: readonly EdgeRecord[]): void {
     for (const edge of edges) {
       const known = this.edgesByKey.get(edge.key);
       if (known === undefined) {
@@ -106,8 +121,8 @@ export class GraphMerge {
     return ids;
   }
 
-  edges(): IterableIterator<EdgeRecord> {
-    return this.edgesByKey.values();
+  edges(): Iterable<EdgeRecord> {
+    return this.firstLayerEdges?.edges ?? this.edgesByKey.values();
   }
 }
 

@@ -246,17 +246,18 @@ function requestMessage(p: RequestEdgeProps): RequestEdgeMessage {
 
 export function edgeMessage(edge: EdgeRecord): EdgeMessage {
   const { network, application, request } = edge.props;
-  return {
+  const message: EdgeMessage = {
     src: edge.src,
     dst: edge.dst,
     granularity: edge.granularity,
     layers: layerNames(edge.layers),
-    ...(network === undefined ? {} : { network: networkMessage(network) }),
-    ...(application === undefined ? {} : { application: applicationMessage(application) }),
-    ...(request === undefined ? {} : { request: requestMessage(request) }),
     firstSeenMs: edge.firstSeenMs,
     lastSeenMs: edge.lastSeenMs,
   };
+  if (network !== undefined) message.network = networkMessage(network);
+  if (application !== undefined) message.application = applicationMessage(application);
+  if (request !== undefined) message.request = requestMessage(request);
+  return message;
 }
 
 export function traverseResponseMessage(response: TraverseResponse): TraverseResponseMessage {
