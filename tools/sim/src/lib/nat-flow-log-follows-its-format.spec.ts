@@ -19,6 +19,7 @@ describe('the NAT gateways\u2019 VPC flow log of a default run', () => {
       (n) =>
         n.version !== 5 ||
         !/^eni-[0-9a-f]{17}$/.test(n.interfaceId) ||
+        n.instanceId !== '-' ||
         n.protocol !== 6 ||
         n.action !== 'ACCEPT' ||
         n.logStatus !== 'OK' ||

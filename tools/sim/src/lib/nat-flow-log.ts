@@ -16,7 +16,7 @@
  * owned by the reporting client at those instants.
  */
 export const NAT_FLOW_LOG_FORMAT =
-  'version account-id interface-id srcaddr dstaddr srcport dstport pkt-srcaddr pkt-dstaddr protocol packets bytes start end action log-status tcp-flags flow-direction';
+  'version account-id instance-id interface-id srcaddr dstaddr srcport dstport pkt-srcaddr pkt-dstaddr protocol packets bytes start end action log-status tcp-flags flow-direction';
 
 /** The fields of `NAT_FLOW_LOG_FORMAT`, in order. */
 export const NAT_FLOW_LOG_FIELDS: readonly string[] = NAT_FLOW_LOG_FORMAT.split(' ');
@@ -56,7 +56,8 @@ export function appendNatFlowLogLines(s: NatConnectionSlice, out: string[]): voi
   const fin = s.closed ? FIN : 0;
   const requestFlags = (s.opened ? SYN : 0) | fin;
   const responseFlags = (s.opened ? SYN_ACK : 0) | fin;
-  const head = `${VERSION} ${s.account} ${s.interfaceId} `;
+  // A NAT gateway's interface is requester-managed: it names no instance.
+  const head = `${VERSION} ${s.account} - ${s.interfaceId} `;
   const tail = ` ${start} ${end} ACCEPT OK `;
   out.push(
     `${head}${s.clientIp} ${s.natIp} ${s.clientPort} ${s.externalPort} ${s.clientIp} ${s.externalIp} ${TCP} ${s.packetsSent} ${s.bytesSent}${tail}${requestFlags} ingress`,

@@ -31,6 +31,7 @@ export function collect(batches: Iterable<SimulationBatch>): SimulationOutput {
 
 export interface NatLine {
   account: string;
+  instanceId: string;
   interfaceId: string;
   srcaddr: string;
   dstaddr: string;
@@ -57,6 +58,7 @@ export function parseNatLine(line: string): NatLine {
   return {
     version: Number(field('version')),
     account: field('account-id'),
+    instanceId: field('instance-id'),
     interfaceId: field('interface-id'),
     srcaddr: field('srcaddr'),
     dstaddr: field('dstaddr'),
