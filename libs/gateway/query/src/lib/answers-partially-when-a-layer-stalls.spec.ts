@@ -64,7 +64,7 @@ describe('a layer that stalls or fails', () => {
     expect(answer.layerStatus[1]).toEqual({ layer: 'request', state: 'failed', message: 'the request layer is not served by this gateway', latencyMs: 0 });
   });
 
-  it('answers an unknown root with an empty partial answer rather than not-found while a layer is silent', async () => {
+  it('answers an unknown root with a partial answer rather than not-found while a layer is silent', async () => {
     const service = new TopologyQueryService(
       [
         { layer: 'network', reader: network },
@@ -76,7 +76,9 @@ describe('a layer that stalls or fails', () => {
     const pending = service.traverse({ roots: ['checkout'], range });
     await jest.advanceTimersByTimeAsync(50);
     const answer = await pending;
-    expect(answer.nodes).toEqual([]);
+    // The layer that answered keeps the root as a bare record it has never seen.
+    expect(answer.nodes).toMatchObject([{ id: id('checkout'), health: 'unknown', lastSeenMs: 0 }]);
+    expect(answer.edges).toEqual([]);
     expect(answer.layerStatus.map((s) => s.state)).toEqual(['ok', 'timed-out']);
   });
 });

@@ -94,9 +94,18 @@ describe('query guards', () => {
     expect(reader.traversals.map((t) => t.roots)).toEqual([['app:api'], ['cluster:api-prod-v001'], ['cluster:api', 'intermediary:lb-1']]);
   });
 
-  it('answers not-found when every layer answered and none knows a root', async () => {
+  it('answers not-found when every layer answered and none knows a root (layers keep unknown roots as bare records)', async () => {
     const service = new TopologyQueryService([{ layer: 'network', reader: chain(3) }], {}, { clock });
     expect(await rejection(service, { roots: ['nowhere'], range })).toMatchObject({ code: 'not-found' });
+    // One known root is enough.
+    expect((await service.traverse({ roots: ['nowhere', 's00'], range })).nodes.map((n) => n.id)).toEqual([id('nowhere'), id('s00'), id('s01')]);
+  });
+
+  it('knows a root the layer has no record of but an edge at', async () => {
+    const reader = new InMemoryLayerReader('network', [app('api')], [netEdge(id('ghost'), id('api'))]);
+    const service = new TopologyQueryService([{ layer: 'network', reader }], {}, { clock });
+    const answer = await service.traverse({ roots: ['ghost'], range });
+    expect(answer.edges.map((e) => e.key)).toEqual([`${id('ghost')} -> ${id('api')}`]);
   });
 
   it('reads a 0/0 range as the live view ending now', async () => {

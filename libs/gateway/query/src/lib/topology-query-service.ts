@@ -143,7 +143,7 @@ export class TopologyQueryService {
 
       const merged = await this.traverseLayers({ roots, direction, depth, granularity, range, filters, includeHops }, layers);
       // With a layer silent, an unknown root may just be unknown so far: answer (partially) instead.
-      if (merged.layerStatus.every((s) => s.state === 'ok') && !roots.some((root) => merged.position.has(root))) {
+      if (merged.layerStatus.every((s) => s.state === 'ok') && !roots.some((root) => isKnown(merged, root))) {
         throw new QueryError('not-found', `no requested layer knows ${roots.join(', ')} in the requested time range`);
       }
       const end = Math.min(offset + pageSize, merged.order.length);
@@ -227,7 +227,7 @@ export class TopologyQueryService {
       const includeHops = parseNodeId(root).kind === 'intermediary';
 
       const merged = await this.traverseLayers({ roots: [root], direction: 'up', depth, granularity, range, includeHops }, layers);
-      const rootNode = merged.position.has(root) ? merged.merge.node(root) : undefined;
+      const rootNode = isKnown(merged, root) ? merged.merge.node(root) : undefined;
       if (rootNode === undefined) this.throwUnknown(root, merged.layerStatus);
 
       const impacted: ImpactedNode[] = [];
@@ -342,6 +342,18 @@ export class TopologyQueryService {
       throw failure;
     }
   }
+}
+
+/**
+ * Stores keep every root in a traversal, answering one they have never seen with a bare record seen
+ * at time 0. A root is known when some layer has a real record of it or an edge at it.
+ */
+function isKnown(merged: MergedTraversal, root: NodeId): boolean {
+  const node = merged.merge.node(root);
+  if (node === undefined) return false;
+  if (node.lastSeenMs > 0) return true;
+  for (const edge of merged.merge.edges()) if (edge.src === root || edge.dst === root) return true;
+  return false;
 }
 
 function summary(id: NodeId, layers: Layer[], displayNames: ReadonlyMap<NodeId, string>): NeighbourSummary {

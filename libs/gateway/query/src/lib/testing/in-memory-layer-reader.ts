@@ -5,6 +5,7 @@ import {
   NodeFilters,
   NodeId,
   NodeRecord,
+  parseNodeId,
   TimeRange,
   TraversalQuery,
   TraversalResult,
@@ -61,9 +62,9 @@ export class InMemoryLayerReader implements LayerReader {
     let truncated = false;
     let frontier: NodeId[] = [];
     for (const root of query.roots) {
-      const node = this.nodes.get(root);
-      if (node === undefined || visited.has(root)) continue;
-      visited.set(root, { node, distance: 0 });
+      if (visited.has(root)) continue;
+      // Like the stores, keep every root: one the layer has no record of becomes a bare record seen at 0.
+      visited.set(root, { node: this.nodes.get(root) ?? bareRecord(root), distance: 0 });
       frontier.push(root);
     }
     const includeHops = query.includeHops === true;
@@ -99,6 +100,11 @@ export class InMemoryLayerReader implements LayerReader {
     if (edge.lastSeenMs < range.fromMs || edge.firstSeenMs >= range.toMs) return false;
     return includeHops || edge.props.network?.hop !== true;
   }
+}
+
+function bareRecord(id: NodeId): NodeRecord {
+  const { kind, name } = parseNodeId(id);
+  return { id, kind, displayName: name, health: 'unknown', firstSeenMs: 0, lastSeenMs: 0 };
 }
 
 function append(index: Map<NodeId, EdgeRecord[]>, id: NodeId, edge: EdgeRecord): void {
