@@ -281,6 +281,7 @@ export function getNodeResponseMessage(response: GetNodeResponse): GetNodeRespon
     downstream: response.downstream.map(neighbourMessage),
     upstream: response.upstream.map(neighbourMessage),
     layerStatus: layerStatusMessages(response.layerStatus),
+    truncated: response.truncated,
   };
 }
 

@@ -171,6 +171,7 @@ export interface GetNodeResponseMessage {
   downstream: NeighbourSummaryMessage[];
   upstream: NeighbourSummaryMessage[];
   layerStatus: LayerStatusMessage[];
+  truncated: boolean;
 }
 
 export interface ImpactedNodeMessage {
