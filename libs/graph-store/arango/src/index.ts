@@ -1,1 +1,2 @@
-export {};
+export * from './lib/arango-graph-store';
+export * from './lib/arango-keys';
