@@ -27,7 +27,9 @@ import {
 import {
   breadthFirst,
   bucketWindow,
+  DeletesEdgeBuckets,
   edgeBucketViolation,
+  EdgeBucketRef,
   endpointNode,
   foldBuckets,
   granularityOfKind,
@@ -139,7 +141,7 @@ function mergeInOrder(nodes: NodeUpsert[]): NodeUpsert[] {
  * shared breadth-first pass makes the answer exact. Writes of one instance are applied one after
  * another, each batch in one stream transaction.
  */
-export class ArangoGraphStore<P> implements GraphLayerStore<P> {
+export class ArangoGraphStore<P> implements GraphLayerStore<P>, DeletesEdgeBuckets {
   readonly layer: Layer;
   readonly bucketMs: number;
   readonly counters = new CounterSet<ArangoGraphStoreCounter>(ARANGO_GRAPH_STORE_COUNTERS);
@@ -304,6 +306,27 @@ export class ArangoGraphStore<P> implements GraphLayerStore<P> {
       await this.query(aql('delete-nodes-before'), { beforeMs, '@nodes': n.nodes, '@edges': n.edges });
       return deleted ?? 0;
     });
+  }
+
+  /** Removes single buckets (for example withdrawn ones); see `DeletesEdgeBuckets`. */
+  async deleteEdgeBuckets(refs: EdgeBucketRef[]): Promise<number> {
+    if (refs.length === 0) return 0;
+    const edgeKeys = new Set<string>();
+    const bucketKeys = new Set<string>();
+    for (const ref of refs) {
+      const edge = edgeDocumentKey(ref.granularity, ref.src, ref.dst);
+      edgeKeys.add(edge);
+      bucketKeys.add(bucketDocumentKey(edge, ref.bucketStartMs));
+    }
+    const n = this.names;
+    return this.serially(() =>
+      this.db.withTransaction({ write: [n.edges, n.buckets] }, async (step) => {
+        const cursor = await step(() => this.db.query<number>(aql('delete-buckets'), { keys: [...bucketKeys], '@buckets': n.buckets }));
+        const [deleted] = await cursor.all();
+        await step(() => this.db.query(aql('delete-edges-without-buckets'), { keys: [...edgeKeys], '@edges': n.edges, '@buckets': n.buckets }));
+        return deleted ?? 0;
+      }),
+    );
   }
 
   async close(): Promise<void> {

@@ -82,6 +82,7 @@ describe('AQL bind parameters', () => {
     await store.edgeHistory(edgeKey(app('a'), app('b')), f.range(0, 2));
     await store.edgeHistory(edgeKey(intermediary('lb-1'), external('x')), f.range(0, 2));
     await store.deleteBefore(f.at(1));
+    await store.deleteEdgeBuckets([{ src: app('a'), dst: app('b'), granularity: 'app', bucketStartMs: f.at(0) }]);
     await store.close();
 
     for (const { query, bindVars } of recorded) {

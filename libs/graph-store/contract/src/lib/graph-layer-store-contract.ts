@@ -13,6 +13,7 @@ import {
   StoreError,
 } from '@topology/model';
 import { app, cluster, external, intermediary, NetworkFixture, shape } from './network-fixture';
+import { canDeleteEdgeBuckets } from './record-rules';
 
 export type OpenNetworkStore = (dir: string) => Promise<GraphLayerStore<NetworkEdgeProps>>;
 
@@ -417,6 +418,25 @@ export function describeGraphLayerStoreContract(name: string, open: OpenNetworkS
         expect((await store.listEdges({ granularity: 'app', range: f.range(0, 3) })).map((e) => e.key)).toEqual([k(app('a'), app('b'))]);
         expect((await store.getNodes([app('a'), app('b'), app('c'), app('d'), app('idle')])).map((n) => n.id).sort()).toEqual([app('a'), app('b')]);
         expect(await store.deleteBefore(f.at(1))).toBe(0);
+      });
+    });
+
+    describe('deleting buckets (adapters that can)', () => {
+      it('removes the named buckets, drops an edge left without any, and says how many went', async () => {
+        const { store, f } = await openStore();
+        if (!canDeleteEdgeBuckets(store)) return;
+        await store.putEdgeBuckets([f.bucket(app('a'), app('b'), 0, 1), f.bucket(app('a'), app('b'), 1, 2), f.bucket(app('b'), app('c'), 1, 4)]);
+        expect((await store.listEdges({ granularity: 'app', range: f.range(0, 2) }))[0]?.props.network?.bytesSent).toBe(3);
+        const refs = [
+          { src: app('a'), dst: app('b'), granularity: 'app' as const, bucketStartMs: f.at(0) },
+          { src: app('b'), dst: app('c'), granularity: 'app' as const, bucketStartMs: f.at(1) },
+          { src: app('b'), dst: app('c'), granularity: 'cluster' as const, bucketStartMs: f.at(1) },
+        ];
+        expect(await store.deleteEdgeBuckets(refs)).toBe(2);
+        expect(await store.deleteEdgeBuckets(refs)).toBe(0);
+        const edges = await store.listEdges({ granularity: 'app', range: f.range(0, 2) });
+        expect(edges.map((e) => [e.key, e.props.network?.bytesSent])).toEqual([[k(app('a'), app('b')), 2]]);
+        expect(shape(await store.traverse(f.query([app('b')]))).nodes).toEqual([[app('b'), 0]]);
       });
     });
 

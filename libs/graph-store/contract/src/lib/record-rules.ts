@@ -128,3 +128,24 @@ export function endpointNode(id: NodeId, firstSeenMs: number, lastSeenMs: number
 export function nodeRecordFromId(id: NodeId, firstSeenMs: number, lastSeenMs: number): NodeRecord {
   return { ...endpointNode(id, firstSeenMs, lastSeenMs), health: 'unknown' };
 }
+
+/** One history bucket of one edge, by identity. */
+export interface EdgeBucketRef {
+  src: NodeId;
+  dst: NodeId;
+  granularity: Granularity;
+  bucketStartMs: number;
+}
+
+/**
+ * A capability both adapters have and the port does not yet declare: remove buckets, for example
+ * one whose last contribution was withdrawn. Idempotent; an edge left without buckets disappears.
+ * Returns the number of buckets removed.
+ */
+export interface DeletesEdgeBuckets {
+  deleteEdgeBuckets(refs: EdgeBucketRef[]): Promise<number>;
+}
+
+export function canDeleteEdgeBuckets(store: object): store is DeletesEdgeBuckets {
+  return typeof (store as Partial<DeletesEdgeBuckets>).deleteEdgeBuckets === 'function';
+}

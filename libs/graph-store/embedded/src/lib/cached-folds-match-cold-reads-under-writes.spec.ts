@@ -25,7 +25,7 @@ describe('cached bucket folds', () => {
     expect(decompose(8, 8)).toEqual([]);
   });
 
-  it('give the same answers as a cold reader while a writer replaces, adds and deletes buckets', async () => {
+  it('give the same answers as a cold reader while a writer replaces, adds, withdraws and expires buckets', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'graph-store-folds-'));
     const open = (readonly: boolean) => EmbeddedGraphStore.open({ dir, layer: 'network', bucketMs: BUCKET_MS, readonly }, networkBucketMerger);
     const writer = await open(false);
@@ -43,7 +43,15 @@ describe('cached bucket folds', () => {
             f.bucket(app(names[pick(6)] as string), app(names[pick(6)] as string), deletedBefore + pick(40), 1 + pick(1000), { hop: next() < 0.2 }),
           );
           await writer.putEdgeBuckets(batch);
-        } else if (action < 0.63) {
+        } else if (action < 0.7) {
+          const refs = Array.from({ length: 1 + pick(4) }, () => ({
+            src: app(names[pick(6)] as string),
+            dst: app(names[pick(6)] as string),
+            granularity: 'app' as const,
+            bucketStartMs: f.at(deletedBefore + pick(40)),
+          }));
+          await writer.deleteEdgeBuckets(refs);
+        } else if (action < 0.73) {
           deletedBefore += pick(3);
           await writer.deleteBefore(f.at(deletedBefore));
         } else {

@@ -25,7 +25,9 @@ import {
 import {
   breadthFirst,
   bucketWindow,
+  DeletesEdgeBuckets,
   edgeBucketViolation,
+  EdgeBucketRef,
   EdgeSide,
   endpointNode,
   FoldedEdge,
@@ -153,7 +155,7 @@ function storeFailure(error: unknown): unknown {
  * runs breadth-first with one set-based query per level and folds bucket payloads in this process
  * through a cache that other connections' commits invalidate precisely (see ADR 007).
  */
-export class EmbeddedGraphStore<P> implements GraphLayerStore<P> {
+export class EmbeddedGraphStore<P> implements GraphLayerStore<P>, DeletesEdgeBuckets {
   readonly layer: Layer;
   readonly bucketMs: number;
   readonly counters = new CounterSet<EmbeddedGraphStoreCounter>(EMBEDDED_GRAPH_STORE_COUNTERS);
@@ -297,7 +299,29 @@ export class EmbeddedGraphStore<P> implements GraphLayerStore<P> {
       s.narrowEdgeSpans.run({ lastDeletableStartMs });
       s.clearResolvedBefore.run({ lastDeletableStartMs });
       s.deleteNodesBefore.run({ beforeMs });
+      s.forgetDeletedBuckets.run();
       s.markPurge.run();
+      return deleted;
+    });
+  }
+
+  /** Removes single buckets (for example withdrawn ones); see `DeletesEdgeBuckets`. */
+  async deleteEdgeBuckets(refs: EdgeBucketRef[]): Promise<number> {
+    if (refs.length === 0) return 0;
+    return this.write(() => {
+      const s = this.statements;
+      const [seq] = s.nextWriteSeq.get() as [number];
+      const touched = new Set<number>();
+      let deleted = 0;
+      for (const ref of refs) {
+        const [edgeId] = (s.selectEdgeId.get({ src: ref.src, dst: ref.dst, granularity: ref.granularity }) as [number] | undefined) ?? [];
+        if (edgeId === undefined) continue;
+        if (s.deleteBucket.run({ edgeId, bucketStartMs: ref.bucketStartMs }).changes === 0) continue;
+        s.recordDeletedBucket.run({ edgeId, bucketStartMs: ref.bucketStartMs, seq });
+        touched.add(edgeId);
+        deleted++;
+      }
+      for (const edgeId of touched) s.deleteEdgeIfEmpty.run({ edgeId });
       return deleted;
     });
   }
@@ -493,6 +517,10 @@ function prepareStatements(db: Database.Database) {
     clearResolvedBefore: p('clear-resolved-before'),
     deleteNodesBefore: p('delete-nodes-before'),
     markPurge: p('mark-purge'),
+    deleteBucket: p('delete-bucket'),
+    recordDeletedBucket: p('record-deleted-bucket'),
+    deleteEdgeIfEmpty: p('delete-edge-if-empty'),
+    forgetDeletedBuckets: p('forget-deleted-buckets'),
   };
 }
 

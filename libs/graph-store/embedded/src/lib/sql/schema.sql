@@ -42,7 +42,8 @@ CREATE INDEX IF NOT EXISTS nodes_by_last_seen ON nodes (last_seen_ms);
 -- They may be wider than the buckets that remain (a replaced bucket), never narrower: the fold
 -- over the range decides exactly.
 CREATE TABLE IF NOT EXISTS edges (
-  id                      INTEGER PRIMARY KEY,
+  -- AUTOINCREMENT: an id is never reused, so a reader's cache cannot mistake a new edge for a deleted one.
+  id                      INTEGER PRIMARY KEY AUTOINCREMENT,
   src                     TEXT NOT NULL,
   dst                     TEXT NOT NULL,
   granularity             TEXT NOT NULL,
@@ -67,3 +68,12 @@ CREATE TABLE IF NOT EXISTS edge_buckets (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS edge_buckets_by_seq ON edge_buckets (seq);
 CREATE INDEX IF NOT EXISTS edge_buckets_by_start ON edge_buckets (bucket_start_ms);
+
+-- Buckets removed one by one (withdrawn), so readers drop the folds that held them. Retention
+-- empties it: it makes every reader drop its whole cache anyway.
+CREATE TABLE IF NOT EXISTS deleted_buckets (
+  edge_id         INTEGER NOT NULL,
+  bucket_start_ms INTEGER NOT NULL,
+  seq             INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS deleted_buckets_by_seq ON deleted_buckets (seq);

@@ -1,1 +1,4 @@
-SELECT edge_id, bucket_start_ms FROM edge_buckets WHERE seq > @sinceSeq LIMIT @limit
+SELECT edge_id, bucket_start_ms FROM edge_buckets WHERE seq > @sinceSeq
+UNION ALL
+SELECT edge_id, bucket_start_ms FROM deleted_buckets WHERE seq > @sinceSeq
+LIMIT @limit

@@ -1,0 +1,1 @@
+DELETE FROM edge_buckets WHERE edge_id = @edgeId AND bucket_start_ms = @bucketStartMs
