@@ -12,11 +12,25 @@ export type BucketLoader<P> = (edgeId: number, fromIndex: number, toIndex: numbe
 /** Blocks below this level (fewer than 4 buckets) are folded from rows each time, to bound memory. */
 const MIN_CACHED_LEVEL = 2;
 
+interface LastFold<P> {
+  fromIndex: number;
+  toIndex: number;
+  folded: FoldedEdge<P> | null;
+  /**
+   * Fold of every piece of the range but the last, and where that last piece starts: a write to
+   * the newest buckets (the usual case) keeps it, so the refold is one piece and one merge.
+   */
+  head: FoldedEdge<P> | null;
+  tailStart: number;
+}
+
 interface EdgeFolds<P> {
   /** Block `(level, j)` covers bucket indexes `[j·2^level, (j+1)·2^level)`; `null` when it holds no bucket. */
   blocks: Map<number, FoldedEdge<P> | null>;
   maxLevel: number;
-  last?: { fromIndex: number; toIndex: number; folded: FoldedEdge<P> | null };
+  last?: LastFold<P>;
+  /** Set when a write invalidated `last` only in its tail piece. */
+  head?: { fromIndex: number; toIndex: number; folded: FoldedEdge<P> | null };
 }
 
 const blockKey = (level: number, j: number): number => j * 64 + level;
@@ -61,18 +75,27 @@ export class BucketFoldCache<P> {
     }
     this.misses++;
     const pieces = decompose(fromIndex, toIndex);
+    const tail = pieces[pieces.length - 1];
+    const head = folds.head !== undefined && folds.head.fromIndex === fromIndex && folds.head.toIndex === toIndex ? folds.head.folded : undefined;
+    folds.head = undefined;
     let rows: Map<number, IndexedBucket<P>> | undefined;
     const rowsFor = (): Map<number, IndexedBucket<P>> => {
-      if (rows === undefined) rows = this.loadMissing(edgeId, folds as EdgeFolds<P>, pieces, load);
+      if (rows === undefined) rows = this.loadMissing(edgeId, folds as EdgeFolds<P>, head === undefined ? pieces : pieces.slice(-1), load);
       return rows;
     };
-    let folded: FoldedEdge<P> | null = null;
-    for (const [level, j] of pieces) {
-      const block = this.block(folds, level, j, rowsFor);
-      if (block !== null) folded = folded === null ? block : combineFolds(this.merger, folded, block);
+    let headFold: FoldedEdge<P> | null = null;
+    if (head !== undefined) {
+      headFold = head;
+    } else {
+      for (let i = 0; i < pieces.length - 1; i++) {
+        const [level, j] = pieces[i] as [number, number];
+        headFold = this.append(headFold, this.block(folds, level, j, rowsFor));
+      }
     }
+    const folded = tail === undefined ? headFold : this.append(headFold, this.block(folds, tail[0], tail[1], rowsFor));
     if (folded !== null) deepFreeze(folded.props);
-    folds.last = { fromIndex, toIndex, folded };
+    if (headFold !== null) deepFreeze(headFold.props);
+    folds.last = { fromIndex, toIndex, folded, head: headFold, tailStart: tail === undefined ? toIndex : tail[1] * 2 ** tail[0] };
     if (this.blockCount > this.maxBlocks) this.reset();
     return folded ?? undefined;
   }
@@ -81,7 +104,21 @@ export class BucketFoldCache<P> {
   invalidate(edgeId: number, index: number): void {
     const folds = this.edges.get(edgeId);
     if (folds === undefined) return;
-    folds.last = undefined;
+    const last = folds.last;
+    if (last !== undefined) {
+      if (index >= last.tailStart && index < last.toIndex) {
+        // Only the last piece changed (the usual write to the newest bucket): the head still holds.
+        folds.head = { fromIndex: last.fromIndex, toIndex: last.toIndex, folded: last.head };
+        folds.last = undefined;
+      } else if (index >= last.fromIndex && index < last.tailStart) {
+        folds.head = undefined;
+        folds.last = undefined;
+      }
+    } else if (folds.head !== undefined && index >= folds.head.fromIndex && index < folds.head.toIndex) {
+      const pieces = decompose(folds.head.fromIndex, folds.head.toIndex);
+      const tail = pieces[pieces.length - 1];
+      if (tail === undefined || index < tail[1] * 2 ** tail[0]) folds.head = undefined;
+    }
     for (let level = MIN_CACHED_LEVEL; level <= folds.maxLevel; level++) {
       if (folds.blocks.delete(blockKey(level, Math.floor(index / 2 ** level)))) this.blockCount--;
     }
@@ -93,18 +130,28 @@ export class BucketFoldCache<P> {
     this.resets++;
   }
 
-  /** One query for the span of every piece that is not cached yet. */
+  private append(a: FoldedEdge<P> | null, b: FoldedEdge<P> | null): FoldedEdge<P> | null {
+    return a === null ? b : b === null ? a : combineFolds(this.merger, a, b);
+  }
+
+  /** One query for the span of every uncached block (down to the smallest cached level) the pieces need. */
   private loadMissing(edgeId: number, folds: EdgeFolds<P>, pieces: [number, number][], load: BucketLoader<P>): Map<number, IndexedBucket<P>> {
-    let from = Infinity;
-    let to = -Infinity;
-    for (const [level, j] of pieces) {
-      if (level >= MIN_CACHED_LEVEL && folds.blocks.has(blockKey(level, j))) continue;
-      from = Math.min(from, j * 2 ** level);
-      to = Math.max(to, (j + 1) * 2 ** level);
-    }
+    const span = { from: Infinity, to: -Infinity };
+    for (const [level, j] of pieces) this.collectMissing(folds, level, j, span);
     const rows = new Map<number, IndexedBucket<P>>();
-    if (from < to) for (const row of load(edgeId, from, to)) rows.set(row.index, row);
+    if (span.from < span.to) for (const row of load(edgeId, span.from, span.to)) rows.set(row.index, row);
     return rows;
+  }
+
+  private collectMissing(folds: EdgeFolds<P>, level: number, j: number, span: { from: number; to: number }): void {
+    if (level >= MIN_CACHED_LEVEL && folds.blocks.has(blockKey(level, j))) return;
+    if (level <= MIN_CACHED_LEVEL) {
+      span.from = Math.min(span.from, j * 2 ** level);
+      span.to = Math.max(span.to, (j + 1) * 2 ** level);
+      return;
+    }
+    this.collectMissing(folds, level - 1, 2 * j, span);
+    this.collectMissing(folds, level - 1, 2 * j + 1, span);
   }
 
   private block(folds: EdgeFolds<P>, level: number, j: number, rowsFor: () => Map<number, IndexedBucket<P>>): FoldedEdge<P> | null {

@@ -37,6 +37,7 @@ import {
   nodeUpsertViolation,
 } from '@topology/graph-store-contract';
 import { BucketFoldCache, IndexedBucket } from './bucket-fold-cache';
+import { EdgeBounds, EdgeWindow, GraphIndex } from './graph-index';
 
 export interface EmbeddedGraphStoreConfig {
   /** Directory of the store files; the layer lives in `<dir>/<layer>.sqlite`. Created by the writer. */
@@ -57,6 +58,12 @@ export interface EmbeddedGraphStoreConfig {
   maxTrackedChanges?: number;
   /** How long a write waits for a lock held by another connection, in milliseconds. Default 5 000. */
   busyTimeoutMs?: number;
+  /**
+   * `memory` (default): each instance keeps the layer's edge rows and node records in memory, kept
+   * current from the change counters, and traverses without queries. `sql`: one indexed query per
+   * traversal level, for layers too large to hold.
+   */
+  graphIndex?: 'memory' | 'sql';
 }
 
 type Settings = Required<EmbeddedGraphStoreConfig>;
@@ -66,6 +73,7 @@ const DEFAULTS: Omit<Settings, 'dir' | 'layer' | 'bucketMs'> = {
   foldCacheMaxBlocks: 200_000,
   maxTrackedChanges: 50_000,
   busyTimeoutMs: 5_000,
+  graphIndex: 'memory',
 };
 
 export const EMBEDDED_GRAPH_STORE_COUNTERS = {
@@ -106,6 +114,11 @@ type NodeRow = [
   address: string | null,
 ];
 type EdgeRow = [id: number, src: NodeId, dst: NodeId];
+type EdgeBoundsRow = [id: number, src: NodeId, dst: NodeId, granularity: Granularity, firstBucketMs: number, lastBucketMs: number, lastResolvedBucketMs: number | null];
+
+function boundsFromRow([id, src, dst, granularity, firstBucketMs, lastBucketMs, lastResolvedBucketMs]: EdgeBoundsRow): EdgeBounds {
+  return { id, src, dst, granularity, firstBucketMs, lastBucketMs, lastResolvedBucketMs };
+}
 type BucketRow = [bucketStartMs: number, hop: number, firstSeenMs: number, lastSeenMs: number, payload: string];
 
 const NODE_FIELDS = ['app', 'cluster', 'account', 'tier', 'domain', 'owner', 'region', 'intermediaryType', 'unknownReason', 'address'] as const;
@@ -120,8 +133,9 @@ function nodeFromRow(row: NodeRow): NodeRecord {
   return node as unknown as NodeRecord;
 }
 
-function nodeParams(node: NodeUpsert): Record<string, string | number | null> {
+function nodeParams(node: NodeUpsert, seq: number): Record<string, string | number | null> {
   return {
+    seq,
     id: node.id,
     kind: node.kind,
     granularity: node.granularity ?? granularityOfKind(node.kind) ?? null,
@@ -152,8 +166,9 @@ function storeFailure(error: unknown): unknown {
 /**
  * The graph-layer store on one local SQLite file per layer, in WAL mode: one process writes, any
  * number of processes read at the same time, each read seeing one committed snapshot. Traversal
- * runs breadth-first with one set-based query per level and folds bucket payloads in this process
- * through a cache that other connections' commits invalidate precisely (see ADR 007).
+ * runs breadth-first over edge rows held in memory (or one set-based query per level) and folds
+ * bucket payloads in this process; every cache is invalidated precisely by the commits of any
+ * connection (see ADR 007).
  */
 export class EmbeddedGraphStore<P> implements GraphLayerStore<P>, DeletesEdgeBuckets {
   readonly layer: Layer;
@@ -161,6 +176,7 @@ export class EmbeddedGraphStore<P> implements GraphLayerStore<P>, DeletesEdgeBuc
   readonly counters = new CounterSet<EmbeddedGraphStoreCounter>(EMBEDDED_GRAPH_STORE_COUNTERS);
 
   private readonly folds: BucketFoldCache<P>;
+  private readonly index: GraphIndex | undefined;
   private readonly maxTrackedChanges: number;
   private seenWriteSeq = -1;
   private seenPurgeGen = -1;
@@ -176,10 +192,11 @@ export class EmbeddedGraphStore<P> implements GraphLayerStore<P>, DeletesEdgeBuc
     this.layer = config.layer;
     this.bucketMs = config.bucketMs;
     this.folds = new BucketFoldCache(merger, config.foldCacheMaxBlocks);
+    this.index = config.graphIndex === 'memory' ? new GraphIndex() : undefined;
     this.maxTrackedChanges = config.maxTrackedChanges;
     this.statements = prepareStatements(db);
     const transaction = db.transaction((read: () => unknown) => {
-      this.refreshFolds();
+      this.refreshCaches();
       return read();
     });
     this.readTransaction = <T>(read: () => T): T => transaction(read) as T;
@@ -251,7 +268,7 @@ export class EmbeddedGraphStore<P> implements GraphLayerStore<P>, DeletesEdgeBuc
     return this.read(() => {
       const window = this.window(query.range);
       return breadthFirst(query, {
-        edgesAt: (frontier, side) => this.visibleEdges(this.edgesAt(frontier, side, query.granularity, query.range, query.includeHops), window, query),
+        edgesAt: (frontier, side) => this.visibleEdges(this.edgesAt(frontier, side, this.edgeWindow(query.granularity, query.range, query.includeHops)), window, query),
         nodes: (ids) => this.nodesById(ids),
       });
     });
@@ -260,14 +277,15 @@ export class EmbeddedGraphStore<P> implements GraphLayerStore<P>, DeletesEdgeBuc
   async listEdges(query: EdgeListQuery): Promise<EdgeRecord[]> {
     return this.read(() => {
       const window = this.window(query.range);
-      let rows: EdgeRow[];
+      const edgeWindow = this.edgeWindow(query.granularity, query.range, query.includeHops);
+      let rows: { id: number; src: NodeId; dst: NodeId }[];
       if (query.nodes === undefined) {
-        rows = this.statements.edgesInRange.all(this.edgeFilter(query.granularity, query.range, query.includeHops)) as EdgeRow[];
+        rows = this.index
+          ? this.index.edgesIn(edgeWindow)
+          : (this.statements.edgesInRange.all({ ...edgeWindow, includeHops: edgeWindow.includeHops ? 1 : 0 }) as EdgeRow[]).map(([id, src, dst]) => ({ id, src, dst }));
       } else {
-        const byId = new Map<number, EdgeRow>();
-        for (const side of ['out', 'in'] as const) {
-          for (const row of this.edgesAt(query.nodes, side, query.granularity, query.range, query.includeHops)) byId.set(row[0], row);
-        }
+        const byId = new Map<number, { id: number; src: NodeId; dst: NodeId }>();
+        for (const side of ['out', 'in'] as const) for (const row of this.edgesAt(query.nodes, side, edgeWindow)) byId.set(row.id, row);
         rows = [...byId.values()];
       }
       return this.visibleEdges(rows, window, query).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -361,8 +379,8 @@ export class EmbeddedGraphStore<P> implements GraphLayerStore<P>, DeletesEdgeBuc
   }
 
   private writeNodes(nodes: NodeUpsert[]): void {
-    this.statements.nextWriteSeq.get();
-    for (const node of nodes) this.statements.upsertNode.run(nodeParams(node));
+    const [seq] = this.statements.nextWriteSeq.get() as [number];
+    for (const node of nodes) this.statements.upsertNode.run(nodeParams(node, seq));
   }
 
   private writeBuckets(buckets: EdgeBucket<P>[]): void {
@@ -385,6 +403,7 @@ export class EmbeddedGraphStore<P> implements GraphLayerStore<P>, DeletesEdgeBuc
         granularity: b.granularity,
         bucketStartMs: b.bucketStartMs,
         resolvedBucketMs: hop ? null : b.bucketStartMs,
+        seq,
       }) as [number];
       s.putBucket.run({
         edgeId,
@@ -407,25 +426,50 @@ export class EmbeddedGraphStore<P> implements GraphLayerStore<P>, DeletesEdgeBuc
         displayName: node.displayName,
         firstSeenMs: node.firstSeenMs,
         lastSeenMs: node.lastSeenMs,
+        seq,
       });
     }
   }
 
-  /** Drops cached folds that commits since the last read (by any connection) made stale. */
-  private refreshFolds(): void {
-    const [writeSeq, purgeGen] = this.statements.selectState.get() as [number, number];
+  /**
+   * Brings this instance's caches up to the snapshot of the current read: drops the folds of
+   * buckets written or deleted since the last read (by any connection), and refreshes the edge
+   * rows and node records that changed. Retention, or more changes than worth tracking, reloads.
+   */
+  private refreshCaches(): void {
+    const s = this.statements;
+    const [writeSeq, purgeGen] = s.selectState.get() as [number, number];
     if (writeSeq === this.seenWriteSeq && purgeGen === this.seenPurgeGen) return;
-    if (this.seenWriteSeq < 0) {
-      // Nothing cached yet: nothing to invalidate.
-    } else if (purgeGen !== this.seenPurgeGen) {
-      this.folds.reset();
+    const since = { sinceSeq: this.seenWriteSeq, limit: this.maxTrackedChanges + 1 };
+    if (this.seenWriteSeq < 0 || purgeGen !== this.seenPurgeGen) {
+      this.reload();
     } else {
-      const changed = this.statements.selectChangedBuckets.all({ sinceSeq: this.seenWriteSeq, limit: this.maxTrackedChanges + 1 }) as [number, number][];
-      if (changed.length > this.maxTrackedChanges) this.folds.reset();
-      else for (const [edgeId, startMs] of changed) this.folds.invalidate(edgeId, startMs / this.bucketMs);
+      const changed = s.selectChangedBuckets.all(since) as [number, number][];
+      const deleted = s.selectDeletedBuckets.all(since) as [number, number][];
+      const edges = this.index ? (s.selectChangedEdges.all(since) as EdgeBoundsRow[]) : [];
+      const nodes = this.index ? (s.selectChangedNodes.all(since) as NodeRow[]) : [];
+      if (Math.max(changed.length + deleted.length, edges.length, nodes.length) > this.maxTrackedChanges) {
+        this.reload();
+      } else {
+        for (const [edgeId, startMs] of changed) this.folds.invalidate(edgeId, startMs / this.bucketMs);
+        for (const [edgeId, startMs] of deleted) this.folds.invalidate(edgeId, startMs / this.bucketMs);
+        if (this.index) {
+          for (const row of edges) this.index.putEdge(boundsFromRow(row));
+          for (const row of nodes) this.index.putNode(Object.freeze(nodeFromRow(row)));
+          for (const [edgeId] of deleted) if (s.selectEdgeExists.get({ edgeId }) === undefined) this.index.removeEdge(edgeId);
+        }
+      }
     }
     this.seenWriteSeq = writeSeq;
     this.seenPurgeGen = purgeGen;
+  }
+
+  private reload(): void {
+    if (this.seenWriteSeq >= 0) this.folds.reset();
+    if (this.index === undefined) return;
+    this.index.clear();
+    for (const row of this.statements.selectAllEdges.all() as EdgeBoundsRow[]) this.index.putEdge(boundsFromRow(row));
+    for (const row of this.statements.selectAllNodes.all() as NodeRow[]) this.index.putNode(Object.freeze(nodeFromRow(row)));
   }
 
   private reportFoldCounts(): void {
@@ -442,23 +486,25 @@ export class EmbeddedGraphStore<P> implements GraphLayerStore<P>, DeletesEdgeBuc
     return { fromIndex: w.firstStartMs / this.bucketMs, toIndex: Math.ceil(w.toMs / this.bucketMs) };
   }
 
-  private edgeFilter(granularity: Granularity, range: TimeRange, includeHops: boolean | undefined) {
+  private edgeWindow(granularity: Granularity, range: TimeRange, includeHops: boolean | undefined): EdgeWindow {
     const w = bucketWindow(range, this.bucketMs);
-    return { granularity, firstStartMs: w.firstStartMs, toMs: w.toMs, includeHops: includeHops ? 1 : 0 };
+    return { granularity, firstStartMs: w.firstStartMs, toMs: w.toMs, includeHops: includeHops === true };
   }
 
-  private edgesAt(frontier: readonly NodeId[], side: EdgeSide, granularity: Granularity, range: TimeRange, includeHops: boolean | undefined): EdgeRow[] {
+  private edgesAt(frontier: readonly NodeId[], side: EdgeSide, window: EdgeWindow): { id: number; src: NodeId; dst: NodeId }[] {
+    if (this.index) return this.index.edgesAt(frontier, side, window);
     const statement = side === 'out' ? this.statements.edgesLeaving : this.statements.edgesEntering;
-    return statement.all({ frontier: JSON.stringify(frontier), ...this.edgeFilter(granularity, range, includeHops) }) as EdgeRow[];
+    const rows = statement.all({ frontier: JSON.stringify(frontier), ...window, includeHops: window.includeHops ? 1 : 0 }) as EdgeRow[];
+    return rows.map(([id, src, dst]) => ({ id, src, dst }));
   }
 
   private visibleEdges(
-    rows: readonly EdgeRow[],
+    rows: readonly { id: number; src: NodeId; dst: NodeId }[],
     window: { fromIndex: number; toIndex: number },
     query: { granularity: Granularity; includeHops?: boolean },
   ): EdgeRecord[] {
     const edges: EdgeRecord[] = [];
-    for (const [id, src, dst] of rows) {
+    for (const { id, src, dst } of rows) {
       const folded = this.fold(id, window.fromIndex, window.toIndex);
       if (folded !== undefined && isVisible(folded, query.includeHops)) edges.push(layerEdgeRecord(this.layer, query.granularity, src, dst, folded));
     }
@@ -482,6 +528,14 @@ export class EmbeddedGraphStore<P> implements GraphLayerStore<P>, DeletesEdgeBuc
 
   private nodesById(ids: readonly NodeId[]): NodeRecord[] {
     if (ids.length === 0) return [];
+    if (this.index) {
+      const found: NodeRecord[] = [];
+      for (const id of ids) {
+        const node = this.index.node(id);
+        if (node !== undefined) found.push(node);
+      }
+      return found;
+    }
     return (this.statements.selectNodes.all({ ids: JSON.stringify(ids) }) as NodeRow[]).map(nodeFromRow);
   }
 
@@ -511,6 +565,12 @@ function prepareStatements(db: Database.Database) {
     selectEdgeId: raw('select-edge-id'),
     selectBuckets: raw('select-buckets'),
     selectChangedBuckets: raw('select-changed-buckets'),
+    selectDeletedBuckets: raw('select-deleted-buckets'),
+    selectChangedEdges: raw('select-changed-edges'),
+    selectAllEdges: raw('select-all-edges'),
+    selectEdgeExists: raw('select-edge-exists'),
+    selectChangedNodes: raw('select-changed-nodes'),
+    selectAllNodes: raw('select-all-nodes'),
     deleteBucketsBefore: p('delete-buckets-before'),
     deleteEdgesBefore: p('delete-edges-before'),
     narrowEdgeSpans: p('narrow-edge-spans'),

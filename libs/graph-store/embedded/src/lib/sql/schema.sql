@@ -6,9 +6,9 @@ CREATE TABLE IF NOT EXISTS store_meta (
   value TEXT NOT NULL
 ) WITHOUT ROWID;
 
--- write_seq numbers write transactions; every bucket row carries the seq that last wrote it, so a
--- reader asks for `seq > last seen` to learn which cached folds went stale. purge_gen changes when
--- retention deletes, which drops every cache.
+-- write_seq numbers write transactions; every node, edge and bucket row carries the seq that last
+-- wrote it, so a reader asks for `seq > last seen` to learn what went stale in its caches.
+-- purge_gen changes when retention deletes, which drops every cache.
 CREATE TABLE IF NOT EXISTS store_state (
   id        INTEGER PRIMARY KEY CHECK (id = 1),
   write_seq INTEGER NOT NULL,
@@ -33,9 +33,11 @@ CREATE TABLE IF NOT EXISTS nodes (
   last_seen_ms      INTEGER NOT NULL,
   intermediary_type TEXT,
   unknown_reason    TEXT,
-  address           TEXT
+  address           TEXT,
+  seq               INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS nodes_by_last_seen ON nodes (last_seen_ms);
+CREATE INDEX IF NOT EXISTS nodes_by_seq ON nodes (seq);
 
 -- first/last_bucket_ms and last_resolved_bucket_ms (newest bucket that is not a hop) summarise the
 -- buckets so traversal can skip edges with nothing in the range without touching edge_buckets.
@@ -50,8 +52,10 @@ CREATE TABLE IF NOT EXISTS edges (
   first_bucket_ms         INTEGER NOT NULL,
   last_bucket_ms          INTEGER NOT NULL,
   last_resolved_bucket_ms INTEGER,
+  seq                     INTEGER NOT NULL,
   UNIQUE (src, dst, granularity)
 );
+CREATE INDEX IF NOT EXISTS edges_by_seq ON edges (seq);
 CREATE INDEX IF NOT EXISTS edges_out ON edges (src, granularity, last_bucket_ms);
 CREATE INDEX IF NOT EXISTS edges_in ON edges (dst, granularity, last_bucket_ms);
 CREATE INDEX IF NOT EXISTS edges_by_time ON edges (granularity, last_bucket_ms);

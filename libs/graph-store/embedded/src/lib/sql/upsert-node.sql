@@ -1,10 +1,10 @@
 -- Merge: first seen keeps the minimum, last seen the maximum, a given field replaces, an absent one (NULL) stays.
 INSERT INTO nodes (
   id, kind, granularity, display_name, app, cluster, account, tier, domain, owner, region, health,
-  first_seen_ms, last_seen_ms, intermediary_type, unknown_reason, address
+  first_seen_ms, last_seen_ms, intermediary_type, unknown_reason, address, seq
 ) VALUES (
   @id, @kind, @granularity, @displayName, @app, @cluster, @account, @tier, @domain, @owner, @region, coalesce(@health, 'unknown'),
-  @firstSeenMs, @lastSeenMs, @intermediaryType, @unknownReason, @address
+  @firstSeenMs, @lastSeenMs, @intermediaryType, @unknownReason, @address, @seq
 )
 ON CONFLICT (id) DO UPDATE SET
   kind              = excluded.kind,
@@ -22,4 +22,5 @@ ON CONFLICT (id) DO UPDATE SET
   last_seen_ms      = max(last_seen_ms, excluded.last_seen_ms),
   intermediary_type = coalesce(excluded.intermediary_type, intermediary_type),
   unknown_reason    = coalesce(excluded.unknown_reason, unknown_reason),
-  address           = coalesce(excluded.address, address)
+  address           = coalesce(excluded.address, address),
+  seq               = excluded.seq
