@@ -265,19 +265,20 @@ export class EmbeddedGraphStore<P> implements GraphLayerStore<P>, DeletesEdgeBuc
   }
 
   async traverse(query: TraversalQuery): Promise<TraversalResult> {
-    return this.read(() => {
-      const window = this.window(query.range);
-      return breadthFirst(query, {
-        edgesAt: (frontier, side) => this.visibleEdges(this.edgesAt(frontier, side, this.edgeWindow(query.granularity, query.range, query.includeHops)), window, query),
+    const buckets = this.window(query.range);
+    const edgeWindow = this.edgeWindow(query.granularity, query.range, query.includeHops);
+    return this.read(() =>
+      breadthFirst(query, {
+        edgesAt: (frontier, side) => this.visibleEdges(this.edgesAt(frontier, side, edgeWindow), buckets, query),
         nodes: (ids) => this.nodesById(ids),
-      });
-    });
+      }),
+    );
   }
 
   async listEdges(query: EdgeListQuery): Promise<EdgeRecord[]> {
+    const buckets = this.window(query.range);
+    const edgeWindow = this.edgeWindow(query.granularity, query.range, query.includeHops);
     return this.read(() => {
-      const window = this.window(query.range);
-      const edgeWindow = this.edgeWindow(query.granularity, query.range, query.includeHops);
       let rows: { id: number; src: NodeId; dst: NodeId }[];
       if (query.nodes === undefined) {
         rows = this.index
@@ -288,7 +289,7 @@ export class EmbeddedGraphStore<P> implements GraphLayerStore<P>, DeletesEdgeBuc
         for (const side of ['out', 'in'] as const) for (const row of this.edgesAt(query.nodes, side, edgeWindow)) byId.set(row.id, row);
         rows = [...byId.values()];
       }
-      return this.visibleEdges(rows, window, query).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      return this.visibleEdges(rows, buckets, query).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     });
   }
 
@@ -481,6 +482,7 @@ export class EmbeddedGraphStore<P> implements GraphLayerStore<P>, DeletesEdgeBuc
     this.reportedFoldCounts = { hits, misses, resets };
   }
 
+  /** The range as bucket indexes on the grid, `[fromIndex, toIndex)`. */
   private window(range: TimeRange): { fromIndex: number; toIndex: number } {
     const w = bucketWindow(range, this.bucketMs);
     return { fromIndex: w.firstStartMs / this.bucketMs, toIndex: Math.ceil(w.toMs / this.bucketMs) };
@@ -500,12 +502,12 @@ export class EmbeddedGraphStore<P> implements GraphLayerStore<P>, DeletesEdgeBuc
 
   private visibleEdges(
     rows: readonly { id: number; src: NodeId; dst: NodeId }[],
-    window: { fromIndex: number; toIndex: number },
+    buckets: { fromIndex: number; toIndex: number },
     query: { granularity: Granularity; includeHops?: boolean },
   ): EdgeRecord[] {
     const edges: EdgeRecord[] = [];
     for (const { id, src, dst } of rows) {
-      const folded = this.fold(id, window.fromIndex, window.toIndex);
+      const folded = this.fold(id, buckets.fromIndex, buckets.toIndex);
       if (folded !== undefined && isVisible(folded, query.includeHops)) edges.push(layerEdgeRecord(this.layer, query.granularity, src, dst, folded));
     }
     return edges;
