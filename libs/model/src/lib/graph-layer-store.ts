@@ -26,7 +26,8 @@ export interface NodeUpsert extends NodeContext {
 /**
  * One edge's totals in one history bucket, as one layer measured them. `props` is the layer's own
  * bucket payload (for the network layer a `NetworkEdgeProps`). Writing a bucket replaces the
- * previous value for the same (src, dst, bucketStartMs): a replayed writer converges, never adds.
+ * previous value for the same (src, dst, granularity, bucketStartMs): a replayed writer converges,
+ * never adds. Writing a bucket creates its endpoint nodes if missing and widens their seen times.
  */
 export interface EdgeBucket<P> {
   src: NodeId;
@@ -39,12 +40,23 @@ export interface EdgeBucket<P> {
   props: P;
 }
 
+/** One history bucket of one edge, by identity. */
+export interface EdgeBucketRef {
+  src: NodeId;
+  dst: NodeId;
+  granularity: Granularity;
+  bucketStartMs: number;
+}
+
 /** How a layer folds its bucket payloads over a time range. Pure; supplied by the layer's domain. */
 export interface BucketMerger<P> {
   readonly layer: Layer;
   /** Combine two payloads (associative; order of buckets is not guaranteed). */
   merge(a: P, b: P): P;
-  /** Whether the merged payload is a raw hop that queries hide unless they ask for hops. */
+  /**
+   * Whether a payload is a raw hop that queries hide unless they ask for hops. A fold is a hop
+   * exactly when every bucket in it is one (stores index the per-bucket flag and rely on this).
+   */
   isHop(props: P): boolean;
 }
 
@@ -73,7 +85,7 @@ export interface EdgeHistoryPoint<P> {
  * - A record that violates the contract (an unknown node kind, a bucket not aligned to the bucket
  *   width, NaN counts) is rejected with a `StoreError` whose code is `invalid-record`; the rest of
  *   the batch is still written.
- * - Reads only ever return edges with at least one bucket in the requested range, folded with the
+ * - Reads only ever return edges with at least one bucket overlapping the requested range, folded with the
  *   layer's `BucketMerger`, and nodes that are endpoints of such edges or were asked for by id.
  */
 export interface GraphLayerStore<P> {
@@ -83,14 +95,20 @@ export interface GraphLayerStore<P> {
 
   upsertNodes(nodes: NodeUpsert[]): Promise<void>;
   putEdgeBuckets(buckets: EdgeBucket<P>[]): Promise<void>;
+  /** Removes buckets (a withdrawn contribution's); idempotent. Returns how many existed. */
+  deleteEdgeBuckets(refs: EdgeBucketRef[]): Promise<number>;
 
   getNodes(ids: NodeId[]): Promise<NodeRecord[]>;
   /** Multi-hop traversal from roots; see `TraversalQuery`. Edges carry only this store's layer. */
   traverse(query: TraversalQuery): Promise<TraversalResult>;
   listEdges(query: EdgeListQuery): Promise<EdgeRecord[]>;
-  edgeHistory(key: EdgeKey, range: TimeRange): Promise<EdgeHistoryPoint<P>[]>;
+  /** The buckets of one edge; a pair that exists at both granularities is read at `granularity` (default cluster). */
+  edgeHistory(key: EdgeKey, range: TimeRange, granularity?: Granularity): Promise<EdgeHistoryPoint<P>[]>;
 
-  /** Delete history buckets that ended before `beforeMs`, and nodes last seen before it. Returns buckets deleted. */
+  /**
+   * Delete history buckets that ended before `beforeMs`, and nodes last seen before it that no
+   * longer end an edge. Returns buckets deleted.
+   */
   deleteBefore(beforeMs: number): Promise<number>;
   close(): Promise<void>;
 }

@@ -129,13 +129,8 @@ export function nodeRecordFromId(id: NodeId, firstSeenMs: number, lastSeenMs: nu
   return { ...endpointNode(id, firstSeenMs, lastSeenMs), health: 'unknown' };
 }
 
-/** One history bucket of one edge, by identity. */
-export interface EdgeBucketRef {
-  src: NodeId;
-  dst: NodeId;
-  granularity: Granularity;
-  bucketStartMs: number;
-}
+import type { EdgeBucketRef } from '@topology/model';
+export type { EdgeBucketRef };
 
 /**
  * A capability both adapters have and the port does not yet declare: remove buckets, for example

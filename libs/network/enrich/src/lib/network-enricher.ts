@@ -22,13 +22,8 @@ export const NETWORK_ENRICHER_COUNTERS = {
 } as const;
 export type NetworkEnricherCounter = keyof typeof NETWORK_ENRICHER_COUNTERS;
 
-/** A bucket of one edge at one granularity, without its payload. */
-export interface EdgeBucketRef {
-  src: NodeId;
-  dst: NodeId;
-  granularity: Granularity;
-  bucketStartMs: number;
-}
+import type { EdgeBucketRef } from '@topology/model';
+export type { EdgeBucketRef };
 
 export interface NetworkEnricherOutput {
   nodes: NodeUpsert[];
