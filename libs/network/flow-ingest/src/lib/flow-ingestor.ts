@@ -12,13 +12,14 @@ import { AttributedPeer, PeerTable, WorkloadOwner } from './peer-table';
 import { ScopeState, WindowedPreAggregator } from './window-pre-aggregator';
 
 /** The rule that attributed an end; the label of `ends_attributed`. */
-const RULES = ['identity', 'intermediary', 'ownership', 'ownership-grace', 'external', 'unknown'] as const;
+const RULES = ['identity', 'intermediary', 'ownership', 'ownership-grace', 'external', 'unknown', 'shared-address'] as const;
 const IDENTITY = 0;
 const INTERMEDIARY = 1;
 const OWNERSHIP = 2;
 const OWNERSHIP_GRACE = 3;
 const EXTERNAL = 4;
 const UNKNOWN = 5;
+const SHARED = 6;
 
 const NO_ADDRESS = 'no-address';
 type EndKey = AddressKey | typeof NO_ADDRESS;
@@ -252,6 +253,11 @@ export class FlowIngestor {
       this.rule = OWNERSHIP;
       return owner;
     }
+    if (this.ownership.sharedAt(key, atMs)) {
+      // Several workloads send from this address at once: naming one would invent edges.
+      this.rule = SHARED;
+      return this.unknown('no-owner-at-time', addressText(key), flow);
+    }
     const graceOwner = this.ownership.graceOwnerAt(key, atMs);
     if (graceOwner !== undefined) {
       if (!final) return undefined;
@@ -328,7 +334,7 @@ export class FlowIngestor {
 
   private countEnd(rule: number, peer: AttributedPeer): void {
     this.endsByRule[rule]++;
-    if (rule === UNKNOWN && peer.peer.kind === 'unknown') this.counters.inc('ends_unknown', 1, peer.peer.reason);
+    if (peer.peer.kind === 'unknown') this.counters.inc('ends_unknown', 1, peer.peer.reason);
   }
 
   private unknown(reason: UnknownReason, ip: string, flow: ObservedFlow): AttributedPeer {

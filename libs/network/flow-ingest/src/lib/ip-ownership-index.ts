@@ -39,11 +39,12 @@ export interface IpOwnershipIndexOptions {
  * of the order it arrived in, and every instance that sees the same evidence builds the same ranges.
  * Ranges of different owners do not overlap unless the evidence contradicts itself.
  *
- * A lookup at time t answers, in order: the range covering t (the latest-starting one if several
- * do); the range starting within the lead after t (clock skew between the two ends' hosts); the
- * owner of the latest range before t if t is within the grace after its last evidence. The grace
- * therefore never reaches into the next owner's range, so a reused address is not attributed to
- * its previous owner.
+ * A lookup at time t answers, in order: the range covering t; the range starting within the lead
+ * after t (clock skew between the two ends' hosts); the owner of the latest range before t if t is
+ * within the grace after its last evidence. The grace therefore never reaches into the next owner's
+ * range, so a reused address is not attributed to its previous owner. Where ranges of different
+ * owners both cover t (beyond a handover within the lead), the address is shared at t (a node
+ * address of host-network pods, source NAT) and no one owns it.
  */
 export class IpOwnershipIndex {
   private readonly byAddress = new Map<AddressKey, OwnershipRange[]>();
@@ -117,7 +118,10 @@ export class IpOwnershipIndex {
     return joined;
   }
 
-  /** The owner whose evidence covers `atMs`, or whose first evidence is within the lead after it. */
+  /**
+   * The owner whose evidence covers `atMs`, or whose first evidence is within the lead after it.
+   * None when the address is shared at that time (see `sharedAt`).
+   */
   ownerAt(address: AddressKey, atMs: number): WorkloadOwner | undefined {
     const list = this.byAddress.get(address);
     if (list === undefined) return undefined;
@@ -125,10 +129,25 @@ export class IpOwnershipIndex {
     while (at >= 0 && (list[at] as OwnershipRange).fromMs > atMs) at--;
     for (let i = at; i >= 0; i--) {
       const range = list[i] as OwnershipRange;
-      if (atMs <= range.toMs) return range.owner;
+      if (atMs <= range.toMs) return isShared(list, i, atMs, this.options.leadMs) ? undefined : range.owner;
     }
     const next = list[at + 1];
     return next !== undefined && next.fromMs - this.options.leadMs <= atMs ? next.owner : undefined;
+  }
+
+  /**
+   * Whether workloads of different identities all have evidence covering `atMs` on this address,
+   * beyond a handover within the lead: a node address shared by host-network pods, or source NAT.
+   * No one of them can be told to own it then.
+   */
+  sharedAt(address: AddressKey, atMs: number): boolean {
+    const list = this.byAddress.get(address);
+    if (list === undefined) return false;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const range = list[i] as OwnershipRange;
+      if (range.fromMs <= atMs && atMs <= range.toMs) return isShared(list, i, atMs, this.options.leadMs);
+    }
+    return false;
   }
 
   /** The owner at `atMs` as `ownerAt` says, else the owner whose grace covers it. */
@@ -142,7 +161,7 @@ export class IpOwnershipIndex {
    */
   graceOwnerAt(address: AddressKey, atMs: number): WorkloadOwner | undefined {
     const list = this.byAddress.get(address);
-    if (list === undefined) return undefined;
+    if (list === undefined || this.sharedAt(address, atMs)) return undefined;
     let latest: OwnershipRange | undefined;
     for (const range of list) {
       if (range.fromMs > atMs) break;
@@ -268,6 +287,20 @@ export class IpOwnershipIndex {
       range.queued = false;
     }
   }
+}
+
+/**
+ * Whether a range other than `list[covering]` (the latest-starting one covering `atMs`) also covers
+ * it with another owner, past the handover: the first `leadMs` of the later range belong to it.
+ */
+function isShared(list: readonly OwnershipRange[], covering: number, atMs: number, leadMs: number): boolean {
+  const range = list[covering] as OwnershipRange;
+  if (atMs - range.fromMs <= leadMs) return false;
+  for (let i = covering - 1; i >= 0; i--) {
+    const other = list[i] as OwnershipRange;
+    if (other.owner !== range.owner && atMs <= other.toMs) return true;
+  }
+  return false;
 }
 
 function byStart(a: OwnershipRange, b: OwnershipRange): number {

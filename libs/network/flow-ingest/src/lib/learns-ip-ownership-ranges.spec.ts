@@ -74,6 +74,20 @@ describe('IpOwnershipIndex', () => {
     }
   });
 
+  it('treats an address two owners use at once as shared, except at a handover within the lead', () => {
+    const { index, a, b } = setup({ leadMs: 100, graceMs: 1_000 });
+    index.observe(ip, a, 0, 10_000, true);
+    index.observe(ip, b, 5_000, 12_000, true);
+    expect(index.ownerAt(ip, 3_000)).toBe(a);
+    expect(index.ownerAt(ip, 5_050)).toBe(b);
+    expect(index.sharedAt(ip, 5_050)).toBe(false);
+    expect(index.sharedAt(ip, 7_000)).toBe(true);
+    expect(index.ownerAt(ip, 7_000)).toBeUndefined();
+    expect(index.lookup(ip, 7_000)).toBeUndefined();
+    expect(index.ownerAt(ip, 11_000)).toBe(b);
+    expect(index.lookup(ip, 12_500)).toBe(b);
+  });
+
   it('joins evidence of one owner less than the grace apart, and bridges two ranges with evidence between them', () => {
     const { index, a } = setup({ graceMs: 1_000 });
     index.observe(ip, a, 0, 500, true);
