@@ -10,6 +10,8 @@ export const UNKNOWN_REASONS = [
   'public-unmapped',
   /** The record had no usable address for this end (for example `-` in a VPC flow log). */
   'missing-address',
+  /** Several workloads claimed the address at that time (a host address shared by pods), so none can be chosen. */
+  'shared-address',
 ] as const;
 export type UnknownReason = (typeof UNKNOWN_REASONS)[number];
 

@@ -49,7 +49,7 @@ describe('real Hubble flows of Bookinfo', () => {
   it('attributes the node address that several pods and the host send from to no single workload', () => {
     // In this kind cluster 10.244.0.148 is the source of productpage, ratings and the host (probes).
     const fromNode = latest.entries().filter((e) => e.src.kind !== 'workload' && peerNodeId(e.src, 'app').endsWith('/10.244.0.148'));
-    expect(fromNode.map((e) => `${peerNodeId(e.src, 'app')} -> ${peerNodeId(e.dst, 'app')}`)).toContain('unknown:no-owner-at-time/10.244.0.148 -> app:jaeger');
+    expect(fromNode.map((e) => `${peerNodeId(e.src, 'app')} -> ${peerNodeId(e.dst, 'app')}`)).toContain('unknown:shared-address/10.244.0.148 -> app:jaeger');
     expect(ingestor.counters.get('ends_attributed', 'shared-address')).toBeGreaterThan(0);
   });
 

@@ -256,7 +256,7 @@ export class FlowIngestor {
     if (this.ownership.sharedAt(key, atMs)) {
       // Several workloads send from this address at once: naming one would invent edges.
       this.rule = SHARED;
-      return this.unknown('no-owner-at-time', addressText(key), flow);
+      return this.unknown('shared-address', addressText(key), flow);
     }
     const graceOwner = this.ownership.graceOwnerAt(key, atMs);
     if (graceOwner !== undefined) {
