@@ -1,1 +1,15 @@
-export {};
+export * from './lib/env';
+export * from './lib/all-in-one.config';
+export * from './lib/flush-gate';
+export * from './lib/metrics';
+export * from './lib/dead-letters';
+export * from './lib/stage-runner';
+export * from './lib/metadata-feed';
+export * from './lib/flow-ingest.stage';
+export * from './lib/resolve.stage';
+export * from './lib/enrich.stage';
+export * from './lib/payload-chunks';
+export * from './lib/flow-intake';
+export * from './lib/tokens';
+export * from './lib/http.controller';
+export * from './lib/http-intake.module';

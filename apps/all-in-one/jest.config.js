@@ -1,0 +1,1 @@
+module.exports = { displayName: 'all-in-one', preset: '../../jest.preset.js', rootDir: '.' };

@@ -1,0 +1,151 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { NestFactory } from '@nestjs/core';
+import { InProcessBus } from '@topology/bus-in-process';
+import { Topics } from '@topology/contracts';
+import { EmbeddedGraphStore } from '@topology/graph-store-embedded';
+import { networkBucketMerger, systemClock, type Clock, type NetworkEdgeProps } from '@topology/model';
+import { TopologyQueryService } from '@topology/query';
+import { createGatewayMicroservice, type GatewayMicroservice } from '@topology/runtime-gateway';
+import {
+  EnrichStage,
+  FlowIngestStage,
+  HttpIntakeModule,
+  ResolveStage,
+  createMetricsRegistry,
+  networkStageConfigs,
+  publishMetadata,
+  type AllInOneConfig,
+  type StageRunnerOptions,
+} from '@topology/runtime-pipeline';
+import type { INestApplication } from '@nestjs/common';
+import type { Registry } from 'prom-client';
+import { SimulatedFleetFeed } from './simulated-fleet-feed';
+
+export interface AllInOneOptions {
+  clock?: Clock;
+  log?: (message: string) => void;
+  /** Observes every persisted flush: arrival times of the records it made queryable. */
+  onPersisted?: (ingestedAtMs: number[], persistedAtMs: number) => void;
+}
+
+/** Partitions of the in-process topics: enough to spread a hot key's neighbours, few enough to stay cheap. */
+const PARTITIONS = 4;
+
+/**
+ * The whole platform in one process: the three network stages over the in-process bus, the
+ * embedded network store, the gRPC query API, HTTP intake and probes, and (optionally) the
+ * simulated fleet. Stages are the same classes the standalone apps run over Kafka.
+ */
+export class AllInOne {
+  private constructor(
+    readonly config: AllInOneConfig,
+    readonly bus: InProcessBus,
+    readonly store: EmbeddedGraphStore<NetworkEdgeProps>,
+    readonly registry: Registry,
+    readonly stages: { ingest: FlowIngestStage; resolve: ResolveStage; enrich: EnrichStage },
+    readonly gateway: GatewayMicroservice,
+    readonly http: INestApplication,
+    readonly httpAddress: string,
+    readonly feed: SimulatedFleetFeed | undefined,
+  ) {}
+
+  get grpcAddress(): string {
+    return this.gateway.address;
+  }
+
+  static async start(config: AllInOneConfig, options: AllInOneOptions = {}): Promise<AllInOne> {
+    const clock = options.clock ?? systemClock;
+    const log = options.log ?? ((m: string) => console.error(m));
+    fs.mkdirSync(config.dataDir, { recursive: true });
+    const registry = createMetricsRegistry({ app: 'all-in-one' });
+    const bus = new InProcessBus({ defaultPartitions: PARTITIONS, clock });
+    await bus.ensureTopics(Object.values(Topics).map((topic) => ({ topic, partitions: topic === Topics.metadata ? 1 : PARTITIONS })));
+    const store = await EmbeddedGraphStore.open<NetworkEdgeProps>({ dir: config.dataDir, layer: 'network', bucketMs: config.bucketMs }, networkBucketMerger);
+
+    const common: StageRunnerOptions = {
+      bus,
+      clock,
+      registry,
+      instanceId: `all-in-one-${process.pid}`,
+      flushIntervalMs: config.flushIntervalMs,
+      maxPendingRecords: 20_000,
+      log,
+    };
+    const stageConfigs = networkStageConfigs(config);
+    const stages = {
+      enrich: new EnrichStage({
+        ...common,
+        store,
+        retentionMs: config.retentionMs,
+        enricher: stageConfigs.enricher,
+        ...(options.onPersisted ? { onPersisted: options.onPersisted } : {}),
+      }),
+      resolve: new ResolveStage({ ...common, resolver: stageConfigs.resolver }),
+      ingest: new FlowIngestStage({ ...common, region: config.region, ingestor: stageConfigs.ingestor }),
+    };
+    await stages.enrich.start();
+    await stages.resolve.start();
+    await stages.ingest.start();
+
+    if (config.metadataFile) {
+      await publishMetadata(bus, fs.readFileSync(path.resolve(config.metadataFile)));
+    }
+
+    const service = new TopologyQueryService([{ layer: 'network', reader: store }], { liveTtlMs: config.liveTtlMs }, { clock });
+    const gateway = await createGatewayMicroservice({ url: config.grpcAddress, service });
+
+    const http = await NestFactory.create(HttpIntakeModule.forRoot({ bus, registry }), { bodyParser: false, logger: ['error', 'warn'] });
+    const [host, port] = splitAddress(config.httpAddress);
+    await http.listen(port, host);
+    const bound = http.getHttpServer().address();
+    const httpAddress = `${host}:${typeof bound === 'object' && bound ? bound.port : port}`;
+
+    let feed: SimulatedFleetFeed | undefined;
+    if (config.simulate) {
+      feed = new SimulatedFleetFeed({ bus, clock, seed: config.simulationSeed, apps: config.simulationApps, intervalMs: config.windowMs, log });
+      feed.start();
+    }
+    return new AllInOne(config, bus, store, registry, stages, gateway, http, httpAddress, feed);
+  }
+
+  /**
+   * Pushes everything received so far through every stage into the store: flushes the stages in
+   * pipeline order until the bus is quiet. Used by tests, the replay command and shutdown.
+   */
+  async drain(): Promise<void> {
+    for (let round = 0; round < 12; round++) {
+      const before = this.publishedCount();
+      await this.bus.settled();
+      await this.stages.ingest.flushNow();
+      await this.bus.settled();
+      await this.stages.resolve.flushNow();
+      await this.bus.settled();
+      await this.stages.enrich.flushNow();
+      await this.bus.settled();
+      if (this.publishedCount() === before) return;
+    }
+  }
+
+  /** Stops intake, drains the pipeline into the store, and closes everything. */
+  async stop(): Promise<void> {
+    await this.feed?.stop();
+    await this.http.close();
+    await this.drain();
+    await this.stages.ingest.stop();
+    await this.stages.resolve.stop();
+    await this.stages.enrich.stop();
+    await this.gateway.close();
+    await this.bus.close();
+    await this.store.close();
+  }
+
+  private publishedCount(): number {
+    return this.bus.counters.get('messages_published');
+  }
+}
+
+function splitAddress(address: string): [string, number] {
+  const colon = address.lastIndexOf(':');
+  return [address.slice(0, colon) || '0.0.0.0', Number(address.slice(colon + 1))];
+}

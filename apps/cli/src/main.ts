@@ -1,0 +1,71 @@
+import { parseArgs } from 'util';
+import { createTopologyClient, type DirectionName } from '@topology/runtime-gateway';
+import { formatBlastRadius, formatNode, formatTraversal } from './lib/format';
+
+const USAGE = `usage: npm run cli -- <command> <node> [options]
+commands:
+  deps <node>    dependencies (--up: dependents, --both) to --depth N (default 1)
+  node <node>    a node's details and direct neighbours
+  blast <node>   everything that depends on <node>, and the teams to notify
+nodes: app:checkout, cluster:checkout-prod-v012, or a bare name (read at --granularity)
+options: --granularity app|cluster  --hops  --tier T  --owner O  --domain D  --region R
+         --page-size N  --page-token T  --json  --addr host:port (default 127.0.0.1:50051, or TOPOLOGY_GRPC)`;
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      up: { type: 'boolean', default: false },
+      both: { type: 'boolean', default: false },
+      depth: { type: 'string', default: '1' },
+      granularity: { type: 'string', default: 'app' },
+      hops: { type: 'boolean', default: false },
+      tier: { type: 'string', multiple: true },
+      owner: { type: 'string', multiple: true },
+      domain: { type: 'string', multiple: true },
+      region: { type: 'string', multiple: true },
+      'page-size': { type: 'string', default: '100' },
+      'page-token': { type: 'string', default: '' },
+      json: { type: 'boolean', default: false },
+      addr: { type: 'string', default: process.env['TOPOLOGY_GRPC'] ?? '127.0.0.1:50051' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  const [command, node] = positionals;
+  if (values.help || !command || !node || !['deps', 'node', 'blast'].includes(command)) {
+    console.error(USAGE);
+    process.exit(values.help ? 0 : 2);
+  }
+  const granularity = values.granularity === 'cluster' ? 'GRANULARITY_CLUSTER' : 'GRANULARITY_APP';
+  const client = createTopologyClient(values.addr ?? '127.0.0.1:50051');
+  try {
+    const print = (value: unknown, text: string) => console.log(values.json ? JSON.stringify(value, null, 2) : text);
+    if (command === 'deps') {
+      const direction: DirectionName = values.both ? 'DIRECTION_BOTH' : values.up ? 'DIRECTION_UP' : 'DIRECTION_DOWN';
+      const r = await client.traverse({
+        roots: [node],
+        direction,
+        depth: Number(values.depth),
+        granularity,
+        includeHops: values.hops,
+        filters: { tiers: values.tier ?? [], owners: values.owner ?? [], domains: values.domain ?? [], regions: values.region ?? [] },
+        pageSize: Number(values['page-size']),
+        pageToken: values['page-token'],
+      });
+      print(r, formatTraversal(r, values.both ? 'both' : values.up ? 'up' : 'down'));
+    } else if (command === 'node') {
+      const r = await client.getNode({ id: node, granularity });
+      print(r, formatNode(r));
+    } else {
+      const r = await client.blastRadius({ root: node, depth: Number(values.depth === '1' ? 0 : values.depth), granularity });
+      print(r, formatBlastRadius(r));
+    }
+  } finally {
+    client.close();
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

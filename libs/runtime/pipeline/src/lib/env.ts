@@ -1,0 +1,60 @@
+/**
+ * Reading typed configuration from environment variables. Every reader records what it could not
+ * accept, so an app can report all wrong values at boot at once instead of the first one.
+ */
+export class EnvReader {
+  readonly problems: string[] = [];
+
+  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
+
+  string(name: string, fallback: string): string {
+    const v = this.env[name];
+    return v === undefined || v === '' ? fallback : v;
+  }
+
+  optionalString(name: string): string | undefined {
+    const v = this.env[name];
+    return v === undefined || v === '' ? undefined : v;
+  }
+
+  /** A non-negative integer (milliseconds, ports, counts). */
+  int(name: string, fallback: number, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}): number {
+    const v = this.env[name];
+    if (v === undefined || v === '') return fallback;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      this.problems.push(`${name}=${JSON.stringify(v)}: expected an integer in [${min}, ${max}]`);
+      return fallback;
+    }
+    return n;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const v = this.env[name];
+    if (v === undefined || v === '') return fallback;
+    if (/^(1|true|yes|on)$/i.test(v)) return true;
+    if (/^(0|false|no|off)$/i.test(v)) return false;
+    this.problems.push(`${name}=${JSON.stringify(v)}: expected true or false`);
+    return fallback;
+  }
+
+  list(name: string, fallback: string[]): string[] {
+    const v = this.env[name];
+    if (v === undefined || v === '') return fallback;
+    return v.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  }
+
+  /** `host:port` or `:port`. */
+  address(name: string, fallback: string): string {
+    const v = this.string(name, fallback);
+    if (!/^[^\s:]*:\d{1,5}$/.test(v)) this.problems.push(`${name}=${JSON.stringify(v)}: expected host:port`);
+    return v;
+  }
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
