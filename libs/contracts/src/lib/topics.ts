@@ -17,6 +17,17 @@ export const Topics = {
   flowsPartial: 'flows.partial.v1',
   /** Stage 2 → 3: EdgeContribution, keyed by the cluster-level edge key. */
   edgesResolved: 'edges.resolved.v1',
+  /**
+   * OTLP metrics (ExportMetricsServiceRequest, protobuf): the OpenTelemetry Collector Kafka
+   * exporter's default topic and encoding, accepted as is; the all-in-one's OTLP receivers publish here.
+   */
+  otlpMetrics: 'otlp_metrics',
+  /** OTLP traces (ExportTraceServiceRequest, protobuf): the Collector Kafka exporter's default, as is. */
+  otlpSpans: 'otlp_spans',
+  /** Other IPC metric formats: Spectator JSON lines, Istio Prometheus text (header content-type). */
+  ipcMetrics: 'ipc.metrics.v1',
+  /** Zipkin v2 JSON span lists, as received on /api/v2/spans. */
+  spansZipkin: 'spans.zipkin.v1',
 } as const;
 
 export type TopicName = (typeof Topics)[keyof typeof Topics];
@@ -33,6 +44,11 @@ export const ContentTypes = {
   hubbleJsonLines: 'application/x-hubble+jsonl',
   metadataJsonLines: 'application/x-metadata+jsonl',
   metadataProtobuf: 'application/x-metadata+protobuf',
+  otlpProtobuf: 'application/x-protobuf',
+  otlpJson: 'application/json',
+  spectatorJsonLines: 'application/x-spectator+jsonl',
+  prometheusText: 'text/plain; version=0.0.4',
+  zipkinJson: 'application/json',
 } as const;
 
 export const Headers = {
