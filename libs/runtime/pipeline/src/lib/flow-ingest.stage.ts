@@ -1,6 +1,6 @@
 import { broadcastGroup, type BusMessage, type Subscription } from '@topology/bus';
 import { ContentTypes, FlowPartialSnapshotCodec, Headers, IpOwnershipCodec, Topics, type Rejection } from '@topology/contracts';
-import { FlowIngestor, parserFor, type FlowIngestorConfig, type FlowParser } from '@topology/flow-ingest';
+import { FlowIngestor, newFlowParserCounters, parserFor, type FlowIngestorConfig, type FlowParser } from '@topology/flow-ingest';
 import { exportCounterSet } from './metrics';
 import { decodeMetadataMessage } from './metadata-feed';
 import { StageRunner, type StageRunnerOptions } from './stage-runner';
@@ -23,11 +23,13 @@ export class FlowIngestStage extends StageRunner {
   readonly ingestor: FlowIngestor;
   /** Parsers keep per-partition state (Hubble de-duplication), so there is one per source and format. */
   private readonly parsers = new Map<string, FlowParser>();
+  private readonly parserCounters = newFlowParserCounters();
 
   constructor(private readonly o: FlowIngestStageOptions) {
     super('flow-ingestor', o);
     this.ingestor = new FlowIngestor(o.ingestor, o.clock);
     exportCounterSet(o.registry, 'topology_flow_ingestor', this.ingestor.counters);
+    exportCounterSet(o.registry, 'topology_flow_parser', this.parserCounters);
   }
 
   protected async subscribe(): Promise<Subscription[]> {
@@ -85,7 +87,7 @@ export class FlowIngestStage extends StageRunner {
     const key = `${message.topic}/${message.partition}/${contentType}/${format}`;
     const cached = this.parsers.get(key);
     if (cached) return cached;
-    const created = parserFor(contentType, message.headers, { region: this.o.region });
+    const created = parserFor(contentType, message.headers, { region: this.o.region, clock: this.o.clock, counters: this.parserCounters });
     if (!('reason' in created)) this.parsers.set(key, created);
     return created;
   }
