@@ -5,4 +5,8 @@ export { systemTimer } from './lib/layer-fan-out';
 export type { Timer } from './lib/layer-fan-out';
 export { TopologyQueryService, QUERY_COUNTERS, teamsToNotify } from './lib/topology-query-service';
 export type { QueryCounter, QueryServiceDeps } from './lib/topology-query-service';
+export { DependencyDiagnosis } from './lib/diagnosis';
+export type { DependencyGraph, Diagnosis } from './lib/diagnosis';
+export { splitCoverage } from './lib/coverage';
+export type { CoverageSplit } from './lib/coverage';
 export { InMemoryLayerReader } from './lib/testing/in-memory-layer-reader';

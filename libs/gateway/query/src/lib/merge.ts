@@ -21,7 +21,11 @@ function richness(record: NodeRecord): number {
 interface NodeSightings {
   id: NodeId;
   distance: number;
+  /** One record per layer, in the order the layers answered. */
   records: NodeRecord[];
+  /** The layer of each record in `records`. */
+  recordLayers: Layer[];
+  /** The same layers in `LAYERS` order. */
   layers: Layer[];
 }
 
@@ -39,12 +43,26 @@ export class GraphMerge {
   addNode(layer: Layer, record: NodeRecord, distance: number): void {
     const seen = this.nodes.get(record.id);
     if (seen === undefined) {
-      this.nodes.set(record.id, { id: record.id, distance, records: [record], layers: [layer] });
+      this.nodes.set(record.id, { id: record.id, distance, records: [record], recordLayers: [layer], layers: [layer] });
       return;
     }
     if (distance < seen.distance) seen.distance = distance;
-    seen.records.push(record);
     addLayer(seen.layers, layer);
+    // A level-by-level traversal can meet a node in one layer more than once; its record is the same.
+    if (seen.recordLayers.includes(layer)) return;
+    seen.records.push(record);
+    seen.recordLayers.push(layer);
+  }
+
+  /**
+   * A layer's record of a node already in the graph that this layer did not see in the answer (no
+   * edge of it reached the node): it fills context (health, owner, ...) without listing the layer.
+   */
+  addContext(layer: Layer, record: NodeRecord): void {
+    const seen = this.nodes.get(record.id);
+    if (seen === undefined || seen.recordLayers.includes(layer)) return;
+    seen.records.push(record);
+    seen.recordLayers.push(layer);
   }
 
   addVisited(layer: Layer, visited: readonly VisitedNode[]): void {
@@ -105,6 +123,21 @@ export class GraphMerge {
     return this.nodes.has(id);
   }
 
+  get nodeCount(): number {
+    return this.nodes.size;
+  }
+
+  hasRecordFrom(id: NodeId, layer: Layer): boolean {
+    return this.nodes.get(id)?.recordLayers.includes(layer) === true;
+  }
+
+  /** Each layer's own record of a node, for callers that must say which layer reported what. */
+  recordsOf(id: NodeId): { layer: Layer; record: NodeRecord }[] {
+    const seen = this.nodes.get(id);
+    if (seen === undefined) return [];
+    return seen.records.map((record, at) => ({ layer: seen.recordLayers[at] as Layer, record }));
+  }
+
   node(id: NodeId): TopologyNode | undefined {
     const seen = this.nodes.get(id);
     return seen === undefined ? undefined : mergeSightings(seen);
@@ -142,10 +175,10 @@ function mergeSightings(seen: NodeSightings): TopologyNode {
   const layers = [...seen.layers];
   const [only] = seen.records;
   if (seen.records.length === 1 && only !== undefined) return { ...only, distance: seen.distance, layers };
-  // Richest first; ties keep the order the layers answered in, which is LAYERS order.
+  // Richest first; ties go to the layer first in LAYERS order, whatever order the records came in.
   const ranked = seen.records
-    .map((record, at) => ({ record, at, score: richness(record) }))
-    .sort((a, b) => b.score - a.score || a.at - b.at)
+    .map((record, at) => ({ record, rank: LAYER_RANK[seen.recordLayers[at] as Layer], score: richness(record) }))
+    .sort((a, b) => b.score - a.score || a.rank - b.rank)
     .map((r) => r.record);
   const [richest, ...others] = ranked;
   if (richest === undefined) throw new Error('a merged node has no record');

@@ -2,6 +2,7 @@ import {
   Direction,
   EdgeRecord,
   GraphLayerStore,
+  Health,
   Granularity,
   Layer,
   NodeFilters,
@@ -136,4 +137,84 @@ export interface BlastRadiusResponse {
   layerStatus: LayerStatus[];
   truncated: boolean;
   truncatedReason?: TruncationReason;
+}
+
+export interface DiagnoseRequest {
+  /** The service asking "is it me?": a node id or a bare name. */
+  id: string;
+  /** Hops of dependencies to examine; 0 or absent: `diagnosis.defaultDepth`; more than `maxDepth` is rejected. */
+  depth?: number;
+  granularity?: Granularity;
+  layers?: Layer[];
+  range?: TimeRange;
+}
+
+export const VERDICTS = [
+  /** The service itself is failing and its dependencies do not explain it. */
+  'self',
+  /** A dependency (the likely culprit) is failing along the service's paths. */
+  'dependency',
+  /** Nothing is failing, or there is no data to judge. */
+  'no-signal',
+] as const;
+export type Verdict = (typeof VERDICTS)[number];
+
+/** A dependency that may explain a failure, and why. */
+export interface Suspect {
+  node: TopologyNode;
+  /** Fewest hops from the diagnosed service. */
+  distance: number;
+  /** The route carrying most of the service's dependence on the suspect: the service first, the suspect last. */
+  path: NodeId[];
+  /** Share (0..1) of the service's traffic that reaches the suspect along `path` (product of per-hop shares). */
+  dependence: number;
+  /** Own failure × dependence × nearness; higher is likelier. */
+  score: number;
+  /** Of the calls the suspect serves, as the edges into it in the examined graph report them; 0 without call data. */
+  errorRate: number;
+  /** Worst p99 on the calls into it, when a layer measured one. */
+  latencyP99Ms?: number;
+  health: Health;
+  /** Layers whose data gave a failure signal. */
+  evidenceLayers: Layer[];
+  /** Readable lines, strongest first. */
+  evidence: string[];
+}
+
+export interface DiagnoseResponse {
+  node: TopologyNode;
+  verdict: Verdict;
+  /** The likeliest culprit when the verdict is `dependency`. */
+  likelyCulprit?: NodeId;
+  explanation: string;
+  /** Ordered by score, highest first, at most `diagnosis.maxSuspects`. */
+  suspects: Suspect[];
+  /** Error rate of the calls the service serves; 0 without call data. */
+  ownErrorRate: number;
+  layerStatus: LayerStatus[];
+  /** `maxVisited` cut the examined dependencies short. */
+  truncated: boolean;
+}
+
+export interface CoverageRequest {
+  /** Default `app`. */
+  granularity?: Granularity;
+  range?: TimeRange;
+  /** Nodes per page over both lists (network-only first); 0 or absent: `defaultPageSize`. */
+  pageSize?: number;
+  pageToken?: string;
+}
+
+export interface CoverageResponse {
+  /** Seen on the network, reporting no application metrics of their own (not instrumented), ordered by id. */
+  networkOnly: TopologyNode[];
+  /** Described by application metrics, never seen on the network, ordered by id. */
+  applicationOnly: TopologyNode[];
+  networkOnlyCount: number;
+  applicationOnlyCount: number;
+  /** Seen on the network and reporting application metrics. */
+  bothCount: number;
+  layerStatus: LayerStatus[];
+  /** Empty on the last page. */
+  nextPageToken: string;
 }

@@ -1,26 +1,19 @@
-import {
-  Clock,
-  CounterSet,
-  Direction,
-  EdgeRecord,
-  Granularity,
-  Layer,
-  LAYERS,
-  NodeFilters,
-  NodeId,
-  parseNodeId,
-  systemClock,
-  TimeRange,
-  TraversalResult,
-} from '@topology/model';
+import { Clock, CounterSet, EdgeRecord, Layer, LAYERS, NodeId, NodeRecord, parseNodeId, systemClock } from '@topology/model';
+import { splitCoverage } from './coverage';
+import { DependencyDiagnosis } from './diagnosis';
 import { fanOut, LayerAnswer, systemTimer, Timer } from './layer-fan-out';
 import { compareIds, GraphMerge } from './merge';
+import { TraversalPlan, traverseUnion } from './union-traversal';
 import { decodePageToken, encodePageToken, fingerprintOf } from './page-token';
-import { QueryConfig, resolveQueryConfig } from './query-config';
+import { QueryConfig, QueryConfigOverrides, resolveQueryConfig } from './query-config';
 import { QueryError } from './query-error';
 import {
   BlastRadiusRequest,
   BlastRadiusResponse,
+  CoverageRequest,
+  CoverageResponse,
+  DiagnoseRequest,
+  DiagnoseResponse,
   GetNodeRequest,
   GetNodeResponse,
   ImpactedNode,
@@ -53,6 +46,7 @@ export const QUERY_COUNTERS = {
   layer_failures: 'Layer reads that threw, labelled by layer; the query answered without them.',
   truncated_queries: 'Traversals cut short by maxVisited.',
   edges_without_endpoint: 'Edges dropped from an answer because no layer returned one of their endpoints (a store breaking its contract).',
+  diagnoses: 'Diagnoses answered, labelled by verdict (self, dependency, no-signal).',
 } as const;
 export type QueryCounter = keyof typeof QUERY_COUNTERS;
 
@@ -60,16 +54,6 @@ export interface QueryServiceDeps {
   clock?: Clock;
   /** Schedules layer timeouts; the global timers by default. */
   timer?: Timer;
-}
-
-interface TraversalPlan {
-  roots: NodeId[];
-  direction: Direction;
-  depth: number;
-  granularity: Granularity;
-  range: TimeRange;
-  filters?: NodeFilters;
-  includeHops: boolean;
 }
 
 interface MergedTraversal {
@@ -89,8 +73,8 @@ const TIER_ORDER = new Intl.Collator('en', { numeric: true });
  * timeout, and merges what comes back into one graph. A layer that stalls or fails is reported in
  * `layerStatus` and the others still answer; only a bad request (or a node no layer knows) fails.
  *
- * Traversal is the union of each layer's own traversal, not a traversal of the union graph: a path
- * that needs edges from two layers to reach a node within `depth` does not reach it.
+ * Traversal walks the union of the layers' graphs (see `traverseUnion`): a node that only a mix of
+ * two layers' edges connects to a root is reached, at the fewest hops any mix allows.
  */
 export class TopologyQueryService {
   readonly config: QueryConfig;
@@ -98,10 +82,11 @@ export class TopologyQueryService {
   /** The layers this gateway serves, in `LAYERS` order. */
   readonly layers: readonly Layer[];
   private readonly readers = new Map<Layer, LayerReader>();
+  private readonly served: ReadonlySet<Layer>;
   private readonly clock: Clock;
   private readonly timer: Timer;
 
-  constructor(sources: readonly LayerSource[], config: Partial<QueryConfig> = {}, deps: QueryServiceDeps = {}) {
+  constructor(sources: readonly LayerSource[], config: QueryConfigOverrides = {}, deps: QueryServiceDeps = {}) {
     this.config = resolveQueryConfig(config);
     if (sources.length === 0) throw new Error('the query service needs at least one layer');
     for (const { layer, reader } of sources) {
@@ -110,6 +95,7 @@ export class TopologyQueryService {
       this.readers.set(layer, reader);
     }
     this.layers = LAYERS.filter((layer) => this.readers.has(layer));
+    this.served = new Set(this.layers);
     this.clock = deps.clock ?? systemClock;
     this.timer = deps.timer ?? systemTimer;
   }
@@ -248,29 +234,138 @@ export class TopologyQueryService {
     });
   }
 
+  /**
+   * "Is this failure mine, or something I depend on?": the service's dependencies to `depth` hops
+   * across the layers, the failing ones ranked by own failure, dependence and nearness, and a
+   * verdict (see `DependencyDiagnosis`).
+   */
+  diagnose(request: DiagnoseRequest): Promise<DiagnoseResponse> {
+    return this.counted('diagnose', async () => {
+      const granularity = resolveGranularity(request.granularity);
+      const id = resolveNodeRef(request.id, granularity, 'id');
+      const depth = resolveDepth(request.depth, this.config.diagnosis.defaultDepth, this.config.maxDepth);
+      const layers = resolveLayers(request.layers, this.layers);
+      const startMs = this.clock.now();
+      const { range } = resolveRange(request.range, startMs, this.config.liveTtlMs);
+      const includeHops = parseNodeId(id).kind === 'intermediary';
+
+      // The dependencies, and (in parallel) the callers' view of the service itself.
+      const [merged, callerAnswers] = await Promise.all([
+        this.traverseLayers({ roots: [id], direction: 'down', depth, granularity, range, includeHops }, layers),
+        this.ask(layers, (reader) => reader.listEdges({ granularity, range, includeHops, nodes: [id] })),
+      ]);
+      const callers = new GraphMerge();
+      for (const { status, value } of callerAnswers) {
+        if (value !== undefined) callers.addEdges(status.layer, value.filter((edge) => edge.dst === id));
+      }
+      const rootCallers = [...callers.edges()];
+      let layerStatus = worstOf(merged.layerStatus, callerAnswers.map((a) => a.status));
+      const root = isKnown(merged, id) || rootCallers.length > 0 ? merged.merge.node(id) : undefined;
+      if (root === undefined) this.throwUnknown(id, layerStatus);
+      // Health decides for dependencies no layer reports calls to, and a layer may know a node's
+      // health without an edge to it: ask every layer for the records it did not return.
+      const answering = layerStatus.filter((s) => s.state === 'ok').map((s) => s.layer);
+      const remainingMs = Math.max(1, this.config.layerTimeoutMs - (this.clock.now() - startMs));
+      layerStatus = worstOf(layerStatus, await this.fillContext(merged.merge, merged.order, answering, remainingMs));
+
+      const nodes = new Map<NodeId, TopologyNode>([[id, merged.merge.node(id) ?? root]]);
+      for (const nodeId of merged.order) {
+        const node = merged.merge.node(nodeId);
+        if (node !== undefined) nodes.set(nodeId, node);
+      }
+      const edges: EdgeRecord[] = [];
+      for (const edge of merged.merge.edges()) if (nodes.has(edge.src) && nodes.has(edge.dst)) edges.push(edge);
+      const healthLayers = (nodeId: NodeId): Layer[] => {
+        const health = nodes.get(nodeId)?.health;
+        return merged.merge.recordsOf(nodeId).filter((r) => r.record.health === health).map((r) => r.layer);
+      };
+      const diagnosis = new DependencyDiagnosis({ root: nodes.get(id) ?? root, nodes, edges, rootCallers, depth, healthLayers }, this.config.diagnosis).run();
+      this.counters.inc('diagnoses', 1, diagnosis.verdict);
+      return {
+        node: nodes.get(id) ?? root,
+        verdict: diagnosis.verdict,
+        ...(diagnosis.likelyCulprit === undefined ? {} : { likelyCulprit: diagnosis.likelyCulprit }),
+        explanation: diagnosis.explanation,
+        suspects: diagnosis.suspects,
+        ownErrorRate: diagnosis.ownErrorRate,
+        layerStatus,
+        truncated: merged.truncatedReason !== undefined,
+      };
+    });
+  }
+
+  /**
+   * Services the network layer sees that report no application metrics (not instrumented), and
+   * services application metrics describe that the network never saw, over the range; paged over
+   * the network-only list and then the application-only list. Needs both layers: without one of
+   * them there is nothing to compare, and the answer is `unavailable`.
+   */
+  coverage(request: CoverageRequest): Promise<CoverageResponse> {
+    return this.counted('coverage', async () => {
+      const granularity = resolveGranularity(request.granularity);
+      const pageSize = resolvePageSize(request.pageSize, this.config.defaultPageSize, this.config.maxPageSize);
+      let asOfMs = this.clock.now();
+      const resolved = resolveRange(request.range, asOfMs, this.config.liveTtlMs);
+      let { range } = resolved;
+      const fingerprint = fingerprintOf(JSON.stringify(['coverage', granularity, resolved.live ? 'live' : [range.fromMs, range.toMs]]));
+      let offset = 0;
+      if (request.pageToken) {
+        const cursor = decodePageToken(request.pageToken, fingerprint);
+        offset = cursor.offset;
+        asOfMs = cursor.asOfMs;
+        if (resolved.live) range = resolveRange(undefined, asOfMs, this.config.liveTtlMs).range;
+      }
+
+      const compared: Layer[] = ['network', 'application'];
+      const answers = await this.ask(compared, (reader) => reader.listEdges({ granularity, range }));
+      const [network, application] = answers;
+      if (network?.value === undefined || application?.value === undefined) {
+        const silent = answers.filter((a) => a.value === undefined).map((a) => a.status);
+        throw new QueryError('unavailable', `coverage compares the network and application layers: ${silent.map((s) => s.message).join('; ')}`);
+      }
+      const split = splitCoverage(network.value, application.value, granularity === 'app' ? 'app' : 'cluster');
+
+      const total = split.networkOnly.length + split.applicationOnly.length;
+      const end = Math.min(offset + pageSize, total);
+      const pageNetwork = split.networkOnly.slice(Math.min(offset, split.networkOnly.length), Math.min(end, split.networkOnly.length));
+      const pageApplication = split.applicationOnly.slice(Math.max(0, offset - split.networkOnly.length), Math.max(0, end - split.networkOnly.length));
+      const records = await this.ask(compared, (reader, layer) => reader.getNodes(layer === 'network' ? pageNetwork : pageApplication));
+      const recordOf = new Map<NodeId, NodeRecord>();
+      for (const { value } of records) for (const record of value ?? []) recordOf.set(record.id, record);
+      const node = (nodeId: NodeId): TopologyNode => ({ ...(recordOf.get(nodeId) ?? bareNode(nodeId)), distance: 0, layers: split.layersOf.get(nodeId) ?? [] });
+      return {
+        networkOnly: pageNetwork.map(node),
+        applicationOnly: pageApplication.map(node),
+        networkOnlyCount: split.networkOnly.length,
+        applicationOnlyCount: split.applicationOnly.length,
+        bothCount: split.bothCount,
+        layerStatus: worstOf(answers.map((a) => a.status), records.map((a) => a.status)),
+        nextPageToken: end < total ? encodePageToken({ offset: end, asOfMs, fingerprint }) : '',
+      };
+    });
+  }
+
+  /** Adds each answering layer's records of the given nodes where it returned none, as context only. */
+  private async fillContext(merge: GraphMerge, ids: readonly NodeId[], layers: readonly Layer[], timeoutMs: number): Promise<LayerStatus[]> {
+    const answers = await this.ask(
+      layers,
+      (reader, layer) => {
+        const missing = ids.filter((nodeId) => !merge.hasRecordFrom(nodeId, layer));
+        return missing.length === 0 ? Promise.resolve([]) : reader.getNodes(missing);
+      },
+      timeoutMs,
+    );
+    for (const { status, value } of answers) {
+      // Stores answer ids they never saw with bare records seen at 0: no context there.
+      for (const record of value ?? []) if (record.lastSeenMs > 0) merge.addContext(status.layer, record);
+    }
+    return answers.map((a) => a.status);
+  }
+
   private async traverseLayers(plan: TraversalPlan, layers: readonly Layer[]): Promise<MergedTraversal> {
     const { maxVisited } = this.config;
-    const answers: LayerAnswer<TraversalResult>[] = await this.ask(layers, (reader) =>
-      reader.traverse({
-        roots: plan.roots,
-        direction: plan.direction,
-        depth: plan.depth,
-        granularity: plan.granularity,
-        range: plan.range,
-        ...(plan.filters === undefined ? {} : { filters: plan.filters }),
-        includeHops: plan.includeHops,
-        maxVisited,
-      }),
-    );
-
-    const merge = new GraphMerge();
-    let truncated = false;
-    for (const { status, value } of answers) {
-      if (value === undefined) continue;
-      merge.addVisited(status.layer, value.nodes);
-      merge.addEdges(status.layer, value.edges);
-      if (value.truncated) truncated = true;
-    }
+    const { merge, layerStatus, truncated: cut } = await traverseUnion(plan, layers, this.served, (asked, work, timeoutMs) => this.ask(asked, work, timeoutMs), this.config, this.clock);
+    let truncated = cut;
     let order = merge.orderedIds();
     if (order.length > maxVisited) {
       // Layers each stop at maxVisited; their union may not exceed it either.
@@ -284,7 +379,7 @@ export class TopologyQueryService {
       merge,
       order,
       position,
-      layerStatus: answers.map((a) => a.status),
+      layerStatus,
       ...(truncated ? { truncatedReason: 'max-visited' as const } : {}),
     };
   }
@@ -312,8 +407,8 @@ export class TopologyQueryService {
     return page.map((p) => p.edge);
   }
 
-  private async ask<T>(layers: readonly Layer[], work: (reader: LayerReader, layer: Layer) => Promise<T>): Promise<LayerAnswer<T>[]> {
-    const answers = await fanOut(layers, this.readers, work, this.config.layerTimeoutMs, this.clock, this.timer);
+  private async ask<T>(layers: readonly Layer[], work: (reader: LayerReader, layer: Layer) => Promise<T>, timeoutMs = this.config.layerTimeoutMs): Promise<LayerAnswer<T>[]> {
+    const answers = await fanOut(layers, this.readers, work, timeoutMs, this.clock, this.timer);
     for (const { status } of answers) {
       if (!this.readers.has(status.layer)) continue;
       if (status.state === 'timed-out') this.counters.inc('layer_timeouts', 1, status.layer);
@@ -396,4 +491,20 @@ export function teamsToNotify(impacted: readonly ImpactedNode[]): TeamImpact[] {
       (a.owner === '' ? 1 : 0) - (b.owner === '' ? 1 : 0) ||
       compareIds(a.owner, b.owner),
   );
+}
+
+/** Per layer, the worse of two reads' statuses (the first that is not ok), with the longer latency. */
+function worstOf(first: readonly LayerStatus[], second: readonly LayerStatus[]): LayerStatus[] {
+  return first.map((a) => {
+    const b = second.find((s) => s.layer === a.layer);
+    if (b === undefined) return a;
+    const worse = a.state !== 'ok' ? a : b;
+    return { ...worse, latencyMs: Math.max(a.latencyMs, b.latencyMs) };
+  });
+}
+
+/** A node a layer listed on an edge but returned no record for (a store defect, or a race with retention). */
+function bareNode(id: NodeId): NodeRecord {
+  const { kind, name } = parseNodeId(id);
+  return { id, kind, displayName: name, health: 'unknown', firstSeenMs: 0, lastSeenMs: 0 };
 }

@@ -1,4 +1,4 @@
-import { edgeKey, EdgeRecord, Layer, LayerEdgeProps, NetworkEdgeProps, NodeId, nodeId, NodeRecord } from '@topology/model';
+import { ApplicationEdgeProps, edgeKey, EdgeRecord, EndpointStats, Layer, LayerEdgeProps, NetworkEdgeProps, NodeId, nodeId, NodeRecord } from '@topology/model';
 
 export const T0 = Date.UTC(2025, 0, 1);
 
@@ -41,4 +41,18 @@ export function netEdge(src: NodeId, dst: NodeId, bytes = 1000, seen: { firstSee
 
 export function id(name: string): NodeId {
   return nodeId('app', name);
+}
+
+/** An endpoint's stats; errors are counted as 5xx unless a status breakdown is given. */
+export function endpoint(name: string, calls: number, errors = 0, more: Partial<EndpointStats> = {}): EndpointStats {
+  return { endpoint: name, protocol: 'http', calls, errors, errorsByStatus: errors > 0 ? { '5xx': errors } : {}, ...more };
+}
+
+/** Application-layer props whose totals are the sum of their endpoints (one `GET /` endpoint when none are given). */
+export function applicationProps(calls: number, errors = 0, endpoints: EndpointStats[] = [endpoint('GET /', calls, errors)]): ApplicationEdgeProps {
+  return { calls, errors, endpoints };
+}
+
+export function appEdge(src: NodeId, dst: NodeId, calls = 100, errors = 0, endpoints?: EndpointStats[]): EdgeRecord {
+  return edge('application', src, dst, { application: applicationProps(calls, errors, endpoints) });
 }
