@@ -3,7 +3,7 @@
  * ranked. See docs/adr/015-is-it-me-or-upstream.md for the scoring these feed.
  */
 export interface DiagnosisConfig {
-  /** Hops of dependencies examined when a request gives no depth. */
+  /** Hops of dependencies examined when a request gives no depth (at most `maxDepth`). */
   defaultDepth: number;
   /** Error rate (0..1) of the calls a service serves at or above which it is failing. */
   errorRateThreshold: number;
@@ -99,9 +99,6 @@ export function resolveQueryConfig(given: QueryConfigOverrides = {}): QueryConfi
   }
   if (config.maxPageSize > config.maxVisited) {
     problems.push(`maxPageSize (${config.maxPageSize}) exceeds maxVisited (${config.maxVisited}): no traversal could fill a page`);
-  }
-  if (config.diagnosis.defaultDepth > config.maxDepth) {
-    problems.push(`diagnosis.defaultDepth (${config.diagnosis.defaultDepth}) exceeds maxDepth (${config.maxDepth})`);
   }
   if (problems.length > 0) throw new Error(`invalid query config: ${problems.join('; ')}`);
   return config;

@@ -243,7 +243,7 @@ export class TopologyQueryService {
     return this.counted('diagnose', async () => {
       const granularity = resolveGranularity(request.granularity);
       const id = resolveNodeRef(request.id, granularity, 'id');
-      const depth = resolveDepth(request.depth, this.config.diagnosis.defaultDepth, this.config.maxDepth);
+      const depth = resolveDepth(request.depth, Math.min(this.config.diagnosis.defaultDepth, this.config.maxDepth), this.config.maxDepth);
       const layers = resolveLayers(request.layers, this.layers);
       const startMs = this.clock.now();
       const { range } = resolveRange(request.range, startMs, this.config.liveTtlMs);

@@ -1,15 +1,21 @@
 import {
   BlastRadiusRequest,
   BlastRadiusResponse,
+  CoverageRequest,
+  CoverageResponse,
+  DiagnoseRequest,
+  DiagnoseResponse,
   GetNodeRequest,
   GetNodeResponse,
   LayerState,
   LayerStatus,
   NeighbourSummary,
   QueryError,
+  Suspect,
   TopologyNode,
   TraverseRequest,
   TraverseResponse,
+  Verdict,
 } from '@topology/query';
 import {
   ApplicationEdgeProps,
@@ -27,6 +33,10 @@ import {
   ApplicationEdgeMessage,
   BlastRadiusRequestMessage,
   BlastRadiusResponseMessage,
+  CoverageRequestMessage,
+  CoverageResponseMessage,
+  DiagnoseRequestMessage,
+  DiagnoseResponseMessage,
   EdgeMessage,
   GetNodeRequestMessage,
   GetNodeResponseMessage,
@@ -38,9 +48,11 @@ import {
   NodeFiltersMessage,
   NodeMessage,
   RequestEdgeMessage,
+  SuspectMessage,
   TimeRangeMessage,
   TraverseRequestMessage,
   TraverseResponseMessage,
+  VerdictName,
 } from './api-messages';
 
 // Requests: proto → domain. An enum value the gateway does not know is the caller's error.
@@ -152,6 +164,25 @@ export function blastRadiusRequestOf(message: BlastRadiusRequestMessage): BlastR
     granularity: granularityOf(message.granularity),
     layers: layersOf(message.layers),
     range: rangeOf(message.range),
+  });
+}
+
+export function diagnoseRequestOf(message: DiagnoseRequestMessage): DiagnoseRequest {
+  return defined({
+    id: message.id ?? '',
+    depth: message.depth,
+    granularity: granularityOf(message.granularity),
+    layers: layersOf(message.layers),
+    range: rangeOf(message.range),
+  });
+}
+
+export function coverageRequestOf(message: CoverageRequestMessage): CoverageRequest {
+  return defined({
+    granularity: granularityOf(message.granularity),
+    range: rangeOf(message.range),
+    pageSize: message.pageSize,
+    pageToken: message.pageToken,
   });
 }
 
@@ -293,5 +324,55 @@ export function blastRadiusResponseMessage(response: BlastRadiusResponse): Blast
     layerStatus: layerStatusMessages(response.layerStatus),
     truncated: response.truncated,
     truncatedReason: response.truncatedReason ?? '',
+  };
+}
+
+function verdictName(verdict: Verdict): VerdictName {
+  switch (verdict) {
+    case 'self':
+      return 'VERDICT_SELF';
+    case 'dependency':
+      return 'VERDICT_DEPENDENCY';
+    case 'no-signal':
+      return 'VERDICT_NO_SIGNAL';
+  }
+}
+
+function suspectMessage(s: Suspect): SuspectMessage {
+  return {
+    node: nodeMessage(s.node),
+    distance: s.distance,
+    path: s.path,
+    dependence: s.dependence,
+    score: s.score,
+    errorRate: s.errorRate,
+    latencyP99Ms: s.latencyP99Ms ?? 0,
+    health: s.health,
+    evidenceLayers: layerNames(s.evidenceLayers),
+    evidence: s.evidence,
+  };
+}
+
+export function diagnoseResponseMessage(response: DiagnoseResponse): DiagnoseResponseMessage {
+  return {
+    node: nodeMessage(response.node),
+    verdict: verdictName(response.verdict),
+    likelyCulprit: response.likelyCulprit ?? '',
+    explanation: response.explanation,
+    suspects: response.suspects.map(suspectMessage),
+    ownErrorRate: response.ownErrorRate,
+    layerStatus: layerStatusMessages(response.layerStatus),
+  };
+}
+
+export function coverageResponseMessage(response: CoverageResponse): CoverageResponseMessage {
+  return {
+    networkOnly: response.networkOnly.map(nodeMessage),
+    applicationOnly: response.applicationOnly.map(nodeMessage),
+    networkOnlyCount: response.networkOnlyCount,
+    applicationOnlyCount: response.applicationOnlyCount,
+    bothCount: response.bothCount,
+    layerStatus: layerStatusMessages(response.layerStatus),
+    nextPageToken: response.nextPageToken,
   };
 }

@@ -196,3 +196,56 @@ export interface BlastRadiusResponseMessage {
   truncated: boolean;
   truncatedReason: string;
 }
+
+export const VERDICT_NAMES = ['VERDICT_UNSPECIFIED', 'VERDICT_SELF', 'VERDICT_DEPENDENCY', 'VERDICT_NO_SIGNAL'] as const;
+export type VerdictName = (typeof VERDICT_NAMES)[number];
+
+export interface DiagnoseRequestMessage {
+  id?: string;
+  depth?: number;
+  granularity?: GranularityName;
+  layers?: LayerName[];
+  range?: TimeRangeMessage | null;
+}
+
+export interface SuspectMessage {
+  node: NodeMessage | null;
+  distance: number;
+  path: string[];
+  dependence: number;
+  score: number;
+  errorRate: number;
+  /** 0 when no layer measured it. */
+  latencyP99Ms: number;
+  health: string;
+  evidenceLayers: LayerName[];
+  evidence: string[];
+}
+
+export interface DiagnoseResponseMessage {
+  node: NodeMessage | null;
+  verdict: VerdictName;
+  /** Empty unless the verdict is VERDICT_DEPENDENCY. */
+  likelyCulprit: string;
+  explanation: string;
+  suspects: SuspectMessage[];
+  ownErrorRate: number;
+  layerStatus: LayerStatusMessage[];
+}
+
+export interface CoverageRequestMessage {
+  granularity?: GranularityName;
+  range?: TimeRangeMessage | null;
+  pageSize?: number;
+  pageToken?: string;
+}
+
+export interface CoverageResponseMessage {
+  networkOnly: NodeMessage[];
+  applicationOnly: NodeMessage[];
+  networkOnlyCount: number;
+  applicationOnlyCount: number;
+  bothCount: number;
+  layerStatus: LayerStatusMessage[];
+  nextPageToken: string;
+}

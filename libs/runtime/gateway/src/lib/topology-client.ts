@@ -3,6 +3,10 @@ import { MethodDefinition } from '@grpc/proto-loader';
 import {
   BlastRadiusRequestMessage,
   BlastRadiusResponseMessage,
+  CoverageRequestMessage,
+  CoverageResponseMessage,
+  DiagnoseRequestMessage,
+  DiagnoseResponseMessage,
   GetNodeRequestMessage,
   GetNodeResponseMessage,
   TraverseRequestMessage,
@@ -20,6 +24,8 @@ export interface TopologyClient {
   traverse(request: TraverseRequestMessage, options?: TopologyCallOptions): Promise<TraverseResponseMessage>;
   getNode(request: GetNodeRequestMessage, options?: TopologyCallOptions): Promise<GetNodeResponseMessage>;
   blastRadius(request: BlastRadiusRequestMessage, options?: TopologyCallOptions): Promise<BlastRadiusResponseMessage>;
+  diagnose(request: DiagnoseRequestMessage, options?: TopologyCallOptions): Promise<DiagnoseResponseMessage>;
+  coverage(request: CoverageRequestMessage, options?: TopologyCallOptions): Promise<CoverageResponseMessage>;
   close(): void;
 }
 
@@ -31,8 +37,9 @@ export interface TopologyClientOptions {
 }
 
 type UnaryMethod = MethodDefinition<object, object>;
+type MethodName = 'Traverse' | 'GetNode' | 'BlastRadius' | 'Diagnose' | 'Coverage';
 
-function method(name: 'Traverse' | 'GetNode' | 'BlastRadius'): UnaryMethod {
+function method(name: MethodName): UnaryMethod {
   const service = apiPackageDefinition()[TOPOLOGY_SERVICE];
   const definition = service !== undefined && name in service ? (service as Record<string, unknown>)[name] : undefined;
   if (definition === undefined || typeof definition !== 'object' || definition === null || !('path' in definition)) {
@@ -45,7 +52,7 @@ export function createTopologyClient(address: string, options: TopologyClientOpt
   const client = new Client(address, options.credentials ?? grpcCredentials.createInsecure());
   const defaultDeadlineMs = options.deadlineMs ?? 10_000;
 
-  function call<Req extends object, Res extends object>(name: 'Traverse' | 'GetNode' | 'BlastRadius') {
+  function call<Req extends object, Res extends object>(name: MethodName) {
     const m = method(name);
     return (request: Req, callOptions: TopologyCallOptions = {}): Promise<Res> =>
       new Promise<Res>((resolve, reject) => {
@@ -65,6 +72,8 @@ export function createTopologyClient(address: string, options: TopologyClientOpt
     traverse: call<TraverseRequestMessage, TraverseResponseMessage>('Traverse'),
     getNode: call<GetNodeRequestMessage, GetNodeResponseMessage>('GetNode'),
     blastRadius: call<BlastRadiusRequestMessage, BlastRadiusResponseMessage>('BlastRadius'),
+    diagnose: call<DiagnoseRequestMessage, DiagnoseResponseMessage>('Diagnose'),
+    coverage: call<CoverageRequestMessage, CoverageResponseMessage>('Coverage'),
     close: () => client.close(),
   };
 }

@@ -4,6 +4,10 @@ import { QueryError, TopologyQueryService } from '@topology/query';
 import {
   BlastRadiusRequestMessage,
   BlastRadiusResponseMessage,
+  CoverageRequestMessage,
+  CoverageResponseMessage,
+  DiagnoseRequestMessage,
+  DiagnoseResponseMessage,
   GetNodeRequestMessage,
   GetNodeResponseMessage,
   TraverseRequestMessage,
@@ -12,6 +16,10 @@ import {
 import {
   blastRadiusRequestOf,
   blastRadiusResponseMessage,
+  coverageRequestOf,
+  coverageResponseMessage,
+  diagnoseRequestOf,
+  diagnoseResponseMessage,
   getNodeRequestOf,
   getNodeResponseMessage,
   traverseRequestOf,
@@ -47,6 +55,18 @@ export class TopologyGrpcController {
   blastRadius(request: BlastRadiusRequestMessage): Promise<BlastRadiusResponseMessage> {
     return this.answer('BlastRadius', async () => blastRadiusResponseMessage(await this.service.blastRadius(blastRadiusRequestOf(request))));
   }
+
+  @GrpcMethod('TopologyService', 'Diagnose')
+  diagnose(request: DiagnoseRequestMessage): Promise<DiagnoseResponseMessage> {
+    return this.answer('Diagnose', async () => diagnoseResponseMessage(await this.service.diagnose(diagnoseRequestOf(request))));
+  }
+
+  @GrpcMethod('TopologyService', 'Coverage')
+  coverage(request: CoverageRequestMessage): Promise<CoverageResponseMessage> {
+    return this.answer('Coverage', async () => coverageResponseMessage(await this.service.coverage(coverageRequestOf(request))));
+  }
+
+  // TraceOverlay has no handler yet: grpc-js answers it UNIMPLEMENTED.
 
   private async answer<T>(method: string, run: () => Promise<T>): Promise<T> {
     try {
