@@ -28,6 +28,8 @@ export default [
             { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'], bannedExternalImports: drivers },
             { sourceTag: 'type:tools', onlyDependOnLibsWithTags: ['type:tools', 'type:runtime', 'type:adapter', 'type:domain', 'type:contracts', 'type:util', 'type:testing'] },
             { sourceTag: 'scope:network', onlyDependOnLibsWithTags: ['scope:network', 'scope:shared'] },
+            { sourceTag: 'scope:application', onlyDependOnLibsWithTags: ['scope:application', 'scope:shared'] },
+            { sourceTag: 'scope:request', onlyDependOnLibsWithTags: ['scope:request', 'scope:shared'] },
             { sourceTag: 'scope:gateway', onlyDependOnLibsWithTags: ['scope:gateway', 'scope:shared'] },
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
           ],

@@ -85,6 +85,20 @@ export interface EndpointStats {
   latencyP99Ms?: number;
   /** True when only the server reported these calls (the client is not instrumented). */
   serverReportedOnly?: boolean;
+  /** The durations behind the percentiles, kept so that folds over any time range stay exact to the bucket. */
+  latency?: LatencyHistogram;
+}
+
+/**
+ * Call durations as histogram buckets that add up across time and reporters. `counts[i]` calls fell
+ * in the reporter's bucket whose upper bound is `boundsMs[i]` (bounds ascend; empty buckets are left
+ * out); `overflow` calls took longer than `overflowAboveMs`, the reporter's last bound.
+ */
+export interface LatencyHistogram {
+  boundsMs: number[];
+  counts: number[];
+  overflow: number;
+  overflowAboveMs: number;
 }
 
 export interface ApplicationEdgeProps {

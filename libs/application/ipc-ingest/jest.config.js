@@ -1,0 +1,1 @@
+module.exports = { displayName: 'ipc-ingest', preset: '../../../jest.preset.js', rootDir: '.' };

@@ -1,0 +1,528 @@
+import type { AppMetadata, DeadLetterReason, MetadataEvent, Rejection } from '@topology/contracts';
+import { ContentTypes } from '@topology/contracts';
+import type { ApplicationEdgeProps, Clock, EdgeBucket, EdgeBucketRef, EndpointStats, Health, LatencyHistogram, NodeId, NodeUpsert } from '@topology/model';
+import { HEALTH_STATES, isNodeId, nodeId, parseNodeId } from '@topology/model';
+import { compareEndpoints, withPercentiles } from './application-props';
+import type { Side } from './call-outcome';
+import { RejectionTally, type CallSample, type CallSink, type IpcFormat } from './call-sample';
+import { CumulativeSeries } from './cumulative-series';
+import { IstioReader } from './istio-reader';
+import { validateIpcIngestorConfig, type IpcIngestorConfig } from './ipc-ingestor-config';
+import { newIpcIngestorCounters } from './ipc-ingestor-counters';
+import { LatencyAccumulator, mergeHistograms } from './latency-histogram';
+import { healthFromCalls, type CallSignal } from './node-health';
+import { decodeMetricsRequest, decodeMetricsRequestJson, OtlpFormatError } from './otlp-codec';
+import { OtlpMetricsReader } from './otlp-metrics-reader';
+import { isAddressLiteral, normaliseHost, PeerNamer, type PeerNaming } from './peer-naming';
+import { SpectatorReader } from './spectator-reader';
+
+export interface IpcIngestorOutput {
+  /** App nodes that are new, or whose health or context changed. */
+  nodes: NodeUpsert[];
+  /** App-level edge buckets whose payload changed since the last flush. */
+  buckets: EdgeBucket<ApplicationEdgeProps>[];
+  /** Buckets emitted earlier that no longer exist (their calls now belong to another edge). */
+  withdrawn: EdgeBucketRef[];
+}
+
+/** The input encodings the ingestor reads. */
+export type IpcEncoding = 'otlp-protobuf' | 'otlp-json' | 'spectator' | 'prometheus';
+
+const WHITESPACE = /\s/;
+
+/** Calls, errors and latencies summed over samples. */
+class CallTotals {
+  calls = 0;
+  errors = 0;
+  readonly latency = new LatencyAccumulator();
+
+  add(s: CallSample): void {
+    this.calls += s.calls;
+    if (s.outcome.error) this.errors += s.calls;
+    if (s.latencyBoundsMs !== undefined && s.latencyCounts !== undefined) this.latency.addDense(s.latencyBoundsMs, s.latencyCounts);
+    else if (s.latencyBucketMs !== undefined) this.latency.addBucket(s.latencyBucketMs, s.latencyBucketCount);
+  }
+}
+
+class EndpointTotals extends CallTotals {
+  readonly errorsByStatus = new Map<string, number>();
+
+  constructor(
+    readonly protocol: string,
+    readonly endpoint: string,
+  ) {
+    super();
+  }
+
+  override add(s: CallSample): void {
+    super.add(s);
+    const status = s.outcome.statusClass;
+    if (s.outcome.error && status !== undefined && s.calls > 0) this.errorsByStatus.set(status, (this.errorsByStatus.get(status) ?? 0) + s.calls);
+  }
+}
+
+/** What one reporter said, in one format, about its calls with one named peer, in one bucket. */
+class CallView {
+  readonly endpoints = new Map<string, EndpointTotals>();
+  calls = 0;
+  firstSeenMs = Infinity;
+  lastSeenMs = -Infinity;
+
+  constructor(
+    readonly format: IpcFormat,
+    readonly side: Side,
+    readonly reporter: string,
+    readonly peerNaming: PeerNaming,
+    readonly peer: string,
+  ) {}
+
+  add(s: CallSample, firstMs: number, lastMs: number): void {
+    const key = `${s.protocol}\u0001${s.endpoint}`;
+    let e = this.endpoints.get(key);
+    if (e === undefined) {
+      e = new EndpointTotals(s.protocol, s.endpoint);
+      this.endpoints.set(key, e);
+    }
+    e.add(s);
+    this.calls += s.calls;
+    if (firstMs < this.firstSeenMs) this.firstSeenMs = firstMs;
+    if (lastMs > this.lastSeenMs) this.lastSeenMs = lastMs;
+  }
+}
+
+interface EmittedEdge {
+  src: NodeId;
+  dst: NodeId;
+  signature: string;
+}
+
+class BucketState {
+  /** Views with a named peer, by (format, side, reporter, peer). */
+  readonly views = new Map<string, CallView>();
+  /** Every call a server reported, named caller or not, by (format, reporter): its health signal. */
+  readonly served = new Map<string, { format: IpcFormat; reporter: string; totals: CallTotals }>();
+  emitted = new Map<string, EmittedEdge>();
+  /** Per app, what this bucket says about its health (set at flush). */
+  signals = new Map<string, CallSignal>();
+
+  constructor(readonly startMs: number) {}
+}
+
+interface AppState {
+  firstSeenMs: number;
+  lastSeenMs: number;
+  /** As last emitted; undefined before the first upsert. */
+  emitted: { health: Health; context: string; lastBucketMs: number } | undefined;
+}
+
+const FORMAT_RANK: Readonly<Record<IpcFormat, number>> = { otlp: 0, spectator: 1, istio: 2 };
+
+/**
+ * Stage of the application layer: IPC metrics (OTLP, Spectator, Istio) in, app-level edges with
+ * endpoint detail and app health out, as history buckets with replace semantics.
+ *
+ * Reconciliation of one edge in one bucket: its views are grouped by side and format. The client
+ * side counts when there is one (of its formats, the one with the most calls: several formats
+ * describing one call would count it twice); the server side counts only for calls no client
+ * reported, and its endpoints are marked `serverReportedOnly`. Istio's two reports of a request are
+ * the client and the server view of the same edge, so they count once.
+ *
+ * A node's health: a health event for it, while younger than `health.eventTtlMs`; else derived from
+ * the calls it served over `health.windowMs` (the server's own view, all callers), or when it
+ * reports none, from the calls its callers made to it.
+ */
+export class IpcIngestor implements CallSink {
+  readonly counters = newIpcIngestorCounters();
+  private readonly buckets = new Map<number, BucketState>();
+  private readonly dirtyBuckets = new Set<BucketState>();
+  private readonly apps = new Map<string, AppState>();
+  private readonly dirtyApps = new Set<string>();
+  private readonly appMetadata = new Map<string, AppMetadata>();
+  private readonly healthEvents = new Map<string, { health: Health; atMs: number }>();
+  private readonly peers: PeerNamer;
+  private readonly series: CumulativeSeries;
+  private readonly otlp: OtlpMetricsReader;
+  private readonly spectator: SpectatorReader;
+  private readonly istio: IstioReader;
+  private maxEventMs = -Infinity;
+  private lastSeriesExpiryMs: number;
+
+  constructor(
+    readonly config: IpcIngestorConfig,
+    private readonly clock: Clock,
+  ) {
+    const problems = validateIpcIngestorConfig(config);
+    if (problems.length > 0) throw new Error(`invalid ipc-ingestor config: ${problems.join('; ')}`);
+    this.peers = new PeerNamer(config.peers);
+    this.lastSeriesExpiryMs = clock.now();
+    this.series = new CumulativeSeries(config.initialCumulative, clock.now(), this.counters);
+    this.otlp = new OtlpMetricsReader(this, this.series, this.counters, clock);
+    this.spectator = new SpectatorReader(this, this.counters);
+    this.istio = new IstioReader(this, this.series, this.counters, clock);
+  }
+
+  /** The encoding of a bus message or HTTP body from its content type (parameters ignored). */
+  static encodingOf(contentType: string | undefined): IpcEncoding | undefined {
+    const ct = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+    switch (ct) {
+      case ContentTypes.otlpProtobuf:
+      case 'application/protobuf':
+        return 'otlp-protobuf';
+      case ContentTypes.otlpJson:
+        return 'otlp-json';
+      case ContentTypes.spectatorJsonLines:
+      case 'application/x-ndjson':
+        return 'spectator';
+      case 'text/plain':
+      case 'application/openmetrics-text':
+        return 'prometheus';
+      default:
+        return undefined;
+    }
+  }
+
+  /**
+   * Reads one message. `receivedAtMs` dates Prometheus samples without a timestamp. Never throws for
+   * bad input: what it cannot read comes back as rejections (one per distinct problem).
+   */
+  ingest(payload: Uint8Array, encoding: IpcEncoding, receivedAtMs: number = this.clock.now()): Rejection[] {
+    const tally = new RejectionTally();
+    try {
+      switch (encoding) {
+        case 'otlp-protobuf':
+          this.otlp.read(decodeMetricsRequest(payload), tally);
+          break;
+        case 'otlp-json':
+          this.otlp.read(decodeMetricsRequestJson(payload), tally);
+          break;
+        case 'spectator':
+          this.spectator.read(text(payload), tally);
+          break;
+        case 'prometheus':
+          this.istio.read(text(payload), receivedAtMs, tally);
+          break;
+      }
+    } catch (e) {
+      if (!(e instanceof OtlpFormatError)) throw e;
+      this.counters.inc('data_points_rejected', 1, 'malformed');
+      return [{ reason: 'malformed', message: e.message, raw: payload }];
+    }
+    return tally.rejections(payload);
+  }
+
+  /** Adds one sample; see `CallSink`. */
+  accept(s: CallSample): DeadLetterReason | undefined {
+    if (!(s.calls >= 0 && s.calls < Infinity) || !(s.latencyBucketCount >= 0)) return 'invalid-value';
+    if (s.reporter.length === 0 || WHITESPACE.test(s.reporter)) return 'invalid-value';
+    if (!(s.timeMs > 0 && s.timeMs < Infinity) || s.startMs > s.timeMs) return 'invalid-time';
+    if (s.timeMs > this.clock.now() + this.config.maxFutureMs) return 'invalid-time';
+    const { bucketMs } = this.config;
+    const eventMs = s.timeMs > s.startMs ? s.timeMs - 1 : s.timeMs;
+    const bucketStart = Math.floor(eventMs / bucketMs) * bucketMs;
+    if (bucketStart + bucketMs + this.config.allowedLatenessMs < this.maxEventMs) return 'too-late';
+    if (s.timeMs > this.maxEventMs) this.maxEventMs = s.timeMs;
+
+    let bucket = this.buckets.get(bucketStart);
+    if (bucket === undefined) {
+      bucket = new BucketState(bucketStart);
+      this.buckets.set(bucketStart, bucket);
+    }
+    const firstMs = Math.max(s.startMs, bucketStart);
+    const lastMs = Math.min(s.timeMs, bucketStart + bucketMs - 1);
+    if (s.side === 'server') {
+      const key = `${s.format}\u0001${s.reporter}`;
+      let served = bucket.served.get(key);
+      if (served === undefined) {
+        served = { format: s.format, reporter: s.reporter, totals: new CallTotals() };
+        bucket.served.set(key, served);
+      }
+      served.totals.add(s);
+    }
+    const peer = s.peer;
+    const naming = s.peerNaming;
+    if (peer === undefined || naming === undefined || (naming === 'host' && isAddressLiteral(normaliseHost(peer)))) {
+      this.counters.inc('calls_without_named_peer');
+    } else {
+      const key = `${s.format}\u0001${s.side}\u0001${s.reporter}\u0001${naming}\u0001${peer}`;
+      let view = bucket.views.get(key);
+      if (view === undefined) {
+        view = new CallView(s.format, s.side, s.reporter, naming, peer);
+        bucket.views.set(key, view);
+      }
+      view.add(s, firstMs, lastMs);
+    }
+    this.dirtyBuckets.add(bucket);
+    this.touchApp(s.reporter, firstMs, lastMs);
+    this.counters.inc('data_points_accepted', 1, s.format);
+    return undefined;
+  }
+
+  /** Applies a metadata event: app context, health events, names of external services. */
+  applyMetadata(event: MetadataEvent): void {
+    if ('app' in event) {
+      this.appMetadata.set(event.app.app, event.app);
+      if (this.apps.has(event.app.app)) this.dirtyApps.add(event.app.app);
+      this.counters.inc('metadata_applied', 1, 'app');
+    } else if ('health' in event) {
+      const h = event.health;
+      const known = this.healthEvents.get(h.nodeId);
+      if (!(HEALTH_STATES as readonly string[]).includes(h.health) || (known !== undefined && known.atMs > h.atMs)) return;
+      this.healthEvents.set(h.nodeId, { health: h.health, atMs: h.atMs });
+      if (isNodeId(h.nodeId)) {
+        const { kind, name } = parseNodeId(h.nodeId);
+        if (kind === 'app' && this.apps.has(name)) this.dirtyApps.add(name);
+      }
+      this.counters.inc('metadata_applied', 1, 'health');
+    } else if ('externalRange' in event) {
+      // A name that was an app may now be an external service: every held bucket is recomputed.
+      if (this.peers.addExternalName(event.externalRange.name)) for (const b of this.buckets.values()) this.dirtyBuckets.add(b);
+      this.counters.inc('metadata_applied', 1, 'external-range');
+    }
+  }
+
+  /** Edge buckets and nodes changed since the last flush. */
+  flush(): IpcIngestorOutput {
+    const out: IpcIngestorOutput = { nodes: [], buckets: [], withdrawn: [] };
+    const touched = new Set<string>(this.dirtyApps);
+    this.dirtyApps.clear();
+    for (const bucket of this.dirtyBuckets) this.flushBucket(bucket, out, touched);
+    this.dirtyBuckets.clear();
+    for (const app of touched) this.flushApp(app, out);
+    this.closeBuckets();
+    const now = this.clock.now();
+    if (now - this.lastSeriesExpiryMs >= 60_000) {
+      this.lastSeriesExpiryMs = now;
+      this.series.expire(now - this.config.seriesTtlMs);
+    }
+    return out;
+  }
+
+  /** Buckets held in memory (open for late calls). */
+  get openBuckets(): number {
+    return this.buckets.size;
+  }
+
+  private touchApp(app: string, firstMs: number, lastMs: number): void {
+    const state = this.apps.get(app);
+    if (state === undefined) {
+      this.apps.set(app, { firstSeenMs: firstMs, lastSeenMs: lastMs, emitted: undefined });
+      return;
+    }
+    if (firstMs < state.firstSeenMs) state.firstSeenMs = firstMs;
+    if (lastMs > state.lastSeenMs) state.lastSeenMs = lastMs;
+  }
+
+  private endsOf(view: CallView): { src: NodeId; dst: NodeId } | undefined {
+    const self = nodeId('app', view.reporter);
+    const other = this.peers.resolve(view.peerNaming, view.peer);
+    if (other === undefined) return undefined;
+    return view.side === 'client' ? { src: self, dst: other } : { src: other, dst: self };
+  }
+
+  private flushBucket(bucket: BucketState, out: IpcIngestorOutput, touched: Set<string>): void {
+    const groups = new Map<string, { src: NodeId; dst: NodeId; views: CallView[] }>();
+    for (const view of bucket.views.values()) {
+      const ends = this.endsOf(view);
+      if (ends === undefined) continue;
+      const key = `${ends.src} ${ends.dst}`;
+      const group = groups.get(key);
+      if (group) group.views.push(view);
+      else groups.set(key, { src: ends.src, dst: ends.dst, views: [view] });
+    }
+    const emitted = new Map<string, EmittedEdge>();
+    const inbound = new Map<string, CallSignal>();
+    for (const [key, group] of groups) {
+      const folded = this.fold(group.views);
+      const signature = JSON.stringify(folded.props);
+      emitted.set(key, { src: group.src, dst: group.dst, signature });
+      if (bucket.emitted.get(key)?.signature !== signature) {
+        out.buckets.push({
+          src: group.src,
+          dst: group.dst,
+          granularity: 'app',
+          bucketStartMs: bucket.startMs,
+          firstSeenMs: folded.firstSeenMs,
+          lastSeenMs: folded.lastSeenMs,
+          props: folded.props,
+        });
+        this.counters.inc('buckets_written');
+      }
+      for (const end of [group.src, group.dst]) {
+        const { kind, name } = parseNodeId(end);
+        if (kind !== 'app') continue;
+        if (!this.apps.has(name)) this.apps.set(name, { firstSeenMs: folded.firstSeenMs, lastSeenMs: folded.lastSeenMs, emitted: undefined });
+        touched.add(name);
+      }
+      const dst = parseNodeId(group.dst);
+      if (dst.kind === 'app') inbound.set(dst.name, addSignal(inbound.get(dst.name), folded.props));
+    }
+    for (const [key, edge] of bucket.emitted) {
+      if (emitted.has(key)) continue;
+      out.withdrawn.push({ src: edge.src, dst: edge.dst, granularity: 'app', bucketStartMs: bucket.startMs });
+      this.counters.inc('buckets_withdrawn');
+    }
+    bucket.emitted = emitted;
+
+    // A server's own report covers every caller; callers' reports are the fallback for the rest.
+    const served = new Map<string, { rank: number; totals: CallTotals }>();
+    for (const s of bucket.served.values()) {
+      const best = served.get(s.reporter);
+      if (best === undefined || s.totals.calls > best.totals.calls || (s.totals.calls === best.totals.calls && FORMAT_RANK[s.format] < best.rank)) {
+        served.set(s.reporter, { rank: FORMAT_RANK[s.format], totals: s.totals });
+      }
+      touched.add(s.reporter);
+    }
+    const signals = new Map<string, CallSignal>(inbound);
+    for (const [app, s] of served) {
+      if (s.totals.calls > 0) signals.set(app, { calls: s.totals.calls, errors: s.totals.errors, latency: s.totals.latency.isEmpty() ? undefined : s.totals.latency.toHistogram() });
+    }
+    bucket.signals = signals;
+  }
+
+  /** The payload of one edge in one bucket from its views: see the class comment. */
+  private fold(views: CallView[]): { props: ApplicationEdgeProps; firstSeenMs: number; lastSeenMs: number } {
+    const bySideFormat = new Map<string, { side: Side; format: IpcFormat; calls: number; views: CallView[] }>();
+    for (const v of views) {
+      const key = `${v.side} ${v.format}`;
+      const g = bySideFormat.get(key);
+      if (g) {
+        g.calls += v.calls;
+        g.views.push(v);
+      } else {
+        bySideFormat.set(key, { side: v.side, format: v.format, calls: v.calls, views: [v] });
+      }
+    }
+    let client: { format: IpcFormat; calls: number; views: CallView[] } | undefined;
+    let server: { format: IpcFormat; calls: number; views: CallView[] } | undefined;
+    for (const g of bySideFormat.values()) {
+      const better = (best: { format: IpcFormat; calls: number } | undefined) =>
+        best === undefined || g.calls > best.calls || (g.calls === best.calls && FORMAT_RANK[g.format] < FORMAT_RANK[best.format]);
+      if (g.side === 'client') {
+        if (better(client)) client = g;
+      } else if (better(server)) {
+        server = g;
+      }
+    }
+    const chosen = client ?? server;
+    if (chosen === undefined) throw new Error('an edge group without views');
+    if (client !== undefined && server !== undefined) this.counters.inc('server_views_set_aside');
+    if (client === undefined) this.counters.inc('server_only_edge_buckets');
+    const serverReportedOnly = client === undefined;
+
+    const merged = new Map<string, EndpointTotals[]>();
+    let firstSeenMs = Infinity;
+    let lastSeenMs = -Infinity;
+    for (const v of chosen.views) {
+      for (const [key, e] of v.endpoints) {
+        const list = merged.get(key);
+        if (list) list.push(e);
+        else merged.set(key, [e]);
+      }
+      if (v.firstSeenMs < firstSeenMs) firstSeenMs = v.firstSeenMs;
+      if (v.lastSeenMs > lastSeenMs) lastSeenMs = v.lastSeenMs;
+    }
+    const endpoints: EndpointStats[] = [];
+    let calls = 0;
+    let errors = 0;
+    for (const list of merged.values()) {
+      const stats = endpointStats(list, serverReportedOnly);
+      calls += stats.calls;
+      errors += stats.errors;
+      endpoints.push(stats);
+    }
+    endpoints.sort(compareEndpoints);
+    return { props: { calls, errors, endpoints }, firstSeenMs, lastSeenMs };
+  }
+
+  private flushApp(app: string, out: IpcIngestorOutput): void {
+    const state = this.apps.get(app);
+    if (state === undefined) return;
+    const { bucketMs, health: thresholds } = this.config;
+    const lastBucketMs = Math.floor(state.lastSeenMs / bucketMs) * bucketMs;
+    let signal: CallSignal = { calls: 0, errors: 0, latency: undefined };
+    let held = false;
+    for (let b = lastBucketMs - thresholds.windowMs + bucketMs; b <= lastBucketMs; b += bucketMs) {
+      const bucket = this.buckets.get(b);
+      if (bucket === undefined) continue;
+      held = true;
+      const s = bucket.signals.get(app);
+      if (s !== undefined) signal = addCallSignal(signal, s);
+    }
+    // Once its buckets are closed, a node keeps the health they gave it.
+    let health = held || state.emitted === undefined ? healthFromCalls(signal, thresholds) : state.emitted.health;
+    const event = this.healthEvents.get(`app:${app}`);
+    if (event !== undefined && event.atMs + thresholds.eventTtlMs >= state.lastSeenMs) health = event.health;
+    const meta = this.appMetadata.get(app);
+    const context = meta === undefined ? '' : `${meta.tier ?? ''}\u0001${meta.domain ?? ''}\u0001${meta.owner ?? ''}`;
+    const previous = state.emitted;
+    if (previous !== undefined && previous.health === health && previous.context === context && previous.lastBucketMs === lastBucketMs) return;
+    state.emitted = { health, context, lastBucketMs };
+    const node: NodeUpsert = {
+      id: nodeId('app', app),
+      kind: 'app',
+      granularity: 'app',
+      displayName: app,
+      app,
+      health,
+      firstSeenMs: state.firstSeenMs,
+      lastSeenMs: state.lastSeenMs,
+    };
+    if (meta?.tier !== undefined) node.tier = meta.tier;
+    if (meta?.domain !== undefined) node.domain = meta.domain;
+    if (meta?.owner !== undefined) node.owner = meta.owner;
+    out.nodes.push(node);
+    this.counters.inc('nodes_written');
+  }
+
+  private closeBuckets(): void {
+    const { bucketMs, allowedLatenessMs } = this.config;
+    for (const [start, bucket] of this.buckets) {
+      if (start + bucketMs + allowedLatenessMs >= this.maxEventMs || this.dirtyBuckets.has(bucket)) continue;
+      this.buckets.delete(start);
+      this.counters.inc('buckets_closed');
+    }
+  }
+}
+
+function text(payload: Uint8Array): string {
+  return Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
+}
+
+function endpointStats(list: EndpointTotals[], serverReportedOnly: boolean): EndpointStats {
+  const first = list[0] as EndpointTotals;
+  let calls = 0;
+  let errors = 0;
+  const byStatus = new Map<string, number>();
+  let latency: LatencyAccumulator | undefined;
+  for (const e of list) {
+    calls += e.calls;
+    errors += e.errors;
+    for (const [status, n] of e.errorsByStatus) byStatus.set(status, (byStatus.get(status) ?? 0) + n);
+    if (!e.latency.isEmpty()) {
+      if (list.length === 1) latency = e.latency;
+      else (latency ??= new LatencyAccumulator()).addHistogram(e.latency.toHistogram());
+    }
+  }
+  const errorsByStatus: Record<string, number> = {};
+  for (const status of [...byStatus.keys()].sort()) errorsByStatus[status] = byStatus.get(status) as number;
+  return withPercentiles({
+    endpoint: first.endpoint,
+    protocol: first.protocol,
+    calls,
+    errors,
+    errorsByStatus,
+    serverReportedOnly,
+    ...(latency ? { latency: latency.toHistogram() } : {}),
+  });
+}
+
+function addSignal(signal: CallSignal | undefined, props: ApplicationEdgeProps): CallSignal {
+  let latency: LatencyHistogram | undefined = signal?.latency;
+  for (const e of props.endpoints) if (e.latency) latency = latency ? mergeHistograms(latency, e.latency) : e.latency;
+  return { calls: (signal?.calls ?? 0) + props.calls, errors: (signal?.errors ?? 0) + props.errors, latency };
+}
+
+function addCallSignal(a: CallSignal, b: CallSignal): CallSignal {
+  const latency = a.latency && b.latency ? mergeHistograms(a.latency, b.latency) : (a.latency ?? b.latency);
+  return { calls: a.calls + b.calls, errors: a.errors + b.errors, latency };
+}
