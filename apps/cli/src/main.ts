@@ -1,12 +1,14 @@
 import { parseArgs } from 'util';
 import { createTopologyClient, type DirectionName } from '@topology/runtime-gateway';
-import { formatBlastRadius, formatNode, formatTraversal } from './lib/format';
+import { formatBlastRadius, formatCoverage, formatDiagnosis, formatNode, formatTraversal } from './lib/format';
 
-const USAGE = `usage: npm run cli -- <command> <node> [options]
+const USAGE = `usage: npm run cli -- <command> [<node>] [options]
 commands:
-  deps <node>    dependencies (--up: dependents, --both) to --depth N (default 1)
-  node <node>    a node's details and direct neighbours
-  blast <node>   everything that depends on <node>, and the teams to notify
+  deps <node>      dependencies (--up: dependents, --both) to --depth N (default 1)
+  node <node>      a node's details and direct neighbours
+  blast <node>     everything that depends on <node>, and the teams to notify
+  diagnose <node>  is <node> failing itself, or something it depends on? (--depth N, default the server's)
+  coverage         services the network sees that report no application metrics, and the reverse
 nodes: app:checkout, cluster:checkout-prod-v012, or a bare name (read at --granularity)
 options: --granularity app|cluster  --hops  --tier T  --owner O  --domain D  --region R
          --page-size N  --page-token T  --json  --addr host:port (default 127.0.0.1:50051, or TOPOLOGY_GRPC)`;
@@ -17,7 +19,7 @@ async function main(): Promise<void> {
     options: {
       up: { type: 'boolean', default: false },
       both: { type: 'boolean', default: false },
-      depth: { type: 'string', default: '1' },
+      depth: { type: 'string' },
       granularity: { type: 'string', default: 'app' },
       hops: { type: 'boolean', default: false },
       tier: { type: 'string', multiple: true },
@@ -31,8 +33,9 @@ async function main(): Promise<void> {
       help: { type: 'boolean', default: false },
     },
   });
-  const [command, node] = positionals;
-  if (values.help || !command || !node || !['deps', 'node', 'blast'].includes(command)) {
+  const [command, node = ''] = positionals;
+  const needsNode = ['deps', 'node', 'blast', 'diagnose'];
+  if (values.help || !command || !(needsNode.includes(command) || command === 'coverage') || (needsNode.includes(command) && !node)) {
     console.error(USAGE);
     process.exit(values.help ? 0 : 2);
   }
@@ -45,7 +48,7 @@ async function main(): Promise<void> {
       const r = await client.traverse({
         roots: [node],
         direction,
-        depth: Number(values.depth),
+        depth: Number(values.depth ?? 1),
         granularity,
         includeHops: values.hops,
         filters: { tiers: values.tier ?? [], owners: values.owner ?? [], domains: values.domain ?? [], regions: values.region ?? [] },
@@ -56,9 +59,15 @@ async function main(): Promise<void> {
     } else if (command === 'node') {
       const r = await client.getNode({ id: node, granularity });
       print(r, formatNode(r));
-    } else {
-      const r = await client.blastRadius({ root: node, depth: Number(values.depth === '1' ? 0 : values.depth), granularity });
+    } else if (command === 'blast') {
+      const r = await client.blastRadius({ root: node, depth: Number(values.depth ?? 0), granularity });
       print(r, formatBlastRadius(r));
+    } else if (command === 'diagnose') {
+      const r = await client.diagnose({ id: node, depth: Number(values.depth ?? 0), granularity });
+      print(r, formatDiagnosis(r));
+    } else {
+      const r = await client.coverage({ granularity, pageSize: Number(values['page-size']), pageToken: values['page-token'] });
+      print(r, formatCoverage(r));
     }
   } finally {
     client.close();

@@ -1,4 +1,14 @@
-import type { BlastRadiusResponseMessage, EdgeMessage, GetNodeResponseMessage, LayerStatusMessage, TraverseResponseMessage } from '@topology/runtime-gateway';
+import type {
+  BlastRadiusResponseMessage,
+  CoverageResponseMessage,
+  DiagnoseResponseMessage,
+  EdgeMessage,
+  GetNodeResponseMessage,
+  LayerName,
+  LayerStatusMessage,
+  NodeMessage,
+  TraverseResponseMessage,
+} from '@topology/runtime-gateway';
 
 function bytes(n: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
@@ -79,5 +89,59 @@ export function formatBlastRadius(r: BlastRadiusResponseMessage): string {
   out.push('teams to notify:');
   for (const t of r.teams) out.push(`  ${(t.owner || '(no owner)').padEnd(24)} ${String(t.nodeCount).padStart(4)} services, nearest at ${t.minDistance} hop(s)`);
   if (r.truncated) out.push(`(truncated: ${r.truncatedReason})`);
+  return out.join('\n');
+}
+
+function percent(share: number): string {
+  const p = share * 100;
+  return `${p >= 10 || p === 0 ? p.toFixed(0) : p.toFixed(1)}%`;
+}
+
+function layerList(layers: LayerName[]): string {
+  return layers.map((l) => l.replace('LAYER_', '').toLowerCase()).join('+');
+}
+
+const VERDICT_TEXT: Record<DiagnoseResponseMessage['verdict'], string> = {
+  VERDICT_UNSPECIFIED: '?',
+  VERDICT_SELF: 'LIKELY ITSELF',
+  VERDICT_DEPENDENCY: 'LIKELY A DEPENDENCY',
+  VERDICT_NO_SIGNAL: 'NO SIGNAL',
+};
+
+/** The verdict first, then each suspect with its path and evidence. */
+export function formatDiagnosis(r: DiagnoseResponseMessage): string {
+  const out = [...layerWarnings(r.layerStatus)];
+  const culprit = r.likelyCulprit ? `: ${r.likelyCulprit}` : '';
+  out.push(`${r.node?.id ?? '?'}  ${VERDICT_TEXT[r.verdict]}${culprit}`);
+  out.push(`  ${r.explanation}`);
+  if (r.ownErrorRate > 0) out.push(`  own error rate ${percent(r.ownErrorRate)}`);
+  if (r.suspects.length > 0) out.push('suspects (likeliest first):');
+  r.suspects.forEach((s, i) => {
+    const health = s.health !== 'unknown' && s.health !== 'healthy' ? `, ${s.health}` : '';
+    out.push(
+      `  ${String(i + 1).padStart(2)}. ${(s.node?.id ?? '').padEnd(40)} score ${s.score.toFixed(3)}  ${s.distance} hop(s), dependence ${percent(s.dependence)}${health}${s.evidenceLayers.length > 0 ? `  [${layerList(s.evidenceLayers)}]` : ''}`,
+    );
+    out.push(`      path ${s.path.join(' → ')}`);
+    for (const line of s.evidence) out.push(`      - ${line}`);
+  });
+  return out.join('\n');
+}
+
+function coverageLine(n: NodeMessage): string {
+  const context = [n.owner && `owner ${n.owner}`, n.tier, n.domain].filter(Boolean).join(', ');
+  const named = n.layers.includes('LAYER_APPLICATION') && n.layers.includes('LAYER_NETWORK') ? '  (named by its peers’ metrics only)' : '';
+  return `  ${n.id.padEnd(48)}${context}${named}`.trimEnd();
+}
+
+export function formatCoverage(r: CoverageResponseMessage): string {
+  const out = [...layerWarnings(r.layerStatus)];
+  const seen = r.networkOnlyCount + r.bothCount;
+  out.push(
+    `${r.bothCount} of ${seen} services seen on the network report application metrics (${seen > 0 ? percent(r.bothCount / seen) : '—'}), ${r.networkOnlyCount} do not; ` +
+      `${r.applicationOnlyCount} ${r.applicationOnlyCount === 1 ? 'service appears' : 'services appear'} only in application metrics`,
+  );
+  if (r.networkOnly.length > 0) out.push('not instrumented (network only):', ...r.networkOnly.map(coverageLine));
+  if (r.applicationOnly.length > 0) out.push('never seen on the network (application only):', ...r.applicationOnly.map(coverageLine));
+  if (r.nextPageToken) out.push(`more: --page-token ${r.nextPageToken}`);
   return out.join('\n');
 }
