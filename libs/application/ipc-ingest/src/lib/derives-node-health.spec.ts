@@ -14,7 +14,7 @@ function healthOf(groups: CallGroup[], options: { servers?: 'named-callers' | 'n
   const clock = new ManualClock(T0);
   const ipc = new IpcIngestor(DEFAULT_IPC_INGESTOR_CONFIG, clock);
   for (const r of otlpRequests(groups, { names: 'current', startMs: T0, endMs: T0 + 30_000, ...options })) ipc.ingest(r, 'otlp-protobuf');
-  return { ipc, clock, nodes: new Map<string, string>(ipc.flush().nodes.map((n) => [n.id, n.health])) };
+  return { ipc, clock, nodes: new Map<string, string>(ipc.flush().nodes.map((n): [string, string] => [n.id, n.health ?? 'unknown'])) };
 }
 
 describe('node health from IPC metrics', () => {
