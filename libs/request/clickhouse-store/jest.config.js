@@ -1,0 +1,1 @@
+module.exports = { displayName: 'clickhouse-store', preset: '../../../jest.preset.js', rootDir: '.' };

@@ -1,0 +1,71 @@
+import { execFileSync } from 'child_process';
+import { randomBytes } from 'crypto';
+import { GenericContainer, StartedTestContainer, Wait } from 'testcontainers';
+import { ServerExecutor } from './server-executor';
+import { describeRequestStore } from './testing/request-store-scenarios';
+
+const CLICKHOUSE_IMAGE = 'clickhouse/clickhouse-server:25.8';
+
+type Target = { kind: 'url'; url: string } | { kind: 'container' } | { kind: 'none'; reason: string };
+
+/**
+ * Decided before any test is declared, so the suite can say it is skipped and why. The container
+ * runtime is probed in a child process because the probe is asynchronous and Jest declares tests
+ * synchronously.
+ */
+function findTarget(): Target {
+  const url = process.env['CLICKHOUSE_URL'];
+  if (url) return { kind: 'url', url };
+  const probe = `require(${JSON.stringify(require.resolve('testcontainers'))}).getContainerRuntimeClient().then(() => process.exit(0), (e) => { process.stderr.write(String(e && e.message)); process.exit(1); })`;
+  try {
+    execFileSync(process.execPath, ['-e', probe], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
+    return { kind: 'container' };
+  } catch (error: unknown) {
+    const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim();
+    return { kind: 'none', reason: `CLICKHOUSE_URL is not set and Testcontainers found no container runtime (${stderr || 'probe failed'})` };
+  }
+}
+
+const target = findTarget();
+
+if (target.kind === 'none') {
+  console.warn(`ClickHouse server executor tests skipped: ${target.reason}`);
+  describe.skip(`the request store on a ClickHouse server — skipped: ${target.reason}`, () => {
+    it('runs the same SQL with the same answers as chdb', () => undefined);
+  });
+} else {
+  let url = target.kind === 'url' ? target.url : '';
+  let container: StartedTestContainer | undefined;
+  // A database of its own per run, dropped at the end.
+  const database = `topology_request_test_${randomBytes(6).toString('hex')}`;
+  const executors: ServerExecutor[] = [];
+
+  beforeAll(async () => {
+    if (target.kind === 'container') {
+      container = await new GenericContainer(CLICKHOUSE_IMAGE)
+        .withEnvironment({ CLICKHOUSE_SKIP_USER_SETUP: '1' })
+        .withExposedPorts(8123)
+        .withWaitStrategy(Wait.forHttp('/ping', 8123).forStatusCode(200))
+        .withStartupTimeout(120_000)
+        .start();
+      url = `http://${container.getHost()}:${container.getMappedPort(8123)}`;
+    }
+    const admin = new ServerExecutor({ url });
+    await admin.command('CREATE DATABASE IF NOT EXISTS {database:Identifier}', { database });
+    await admin.close();
+  }, 180_000);
+
+  afterAll(async () => {
+    const admin = new ServerExecutor({ url });
+    await admin.command('DROP DATABASE IF EXISTS {database:Identifier}', { database }).catch(() => undefined);
+    await admin.close();
+    await Promise.all(executors.map((e) => e.close().catch(() => undefined)));
+    await container?.stop();
+  }, 60_000);
+
+  describeRequestStore('a ClickHouse server (@clickhouse/client), reconnected for a restart', async () => {
+    const executor = new ServerExecutor({ url, database });
+    executors.push(executor);
+    return executor;
+  });
+}

@@ -1,0 +1,2 @@
+ALTER TABLE request_spans
+    MODIFY TTL toDateTime(written_at) + toIntervalSecond({retention_s:UInt32})

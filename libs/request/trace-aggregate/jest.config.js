@@ -1,0 +1,1 @@
+module.exports = { displayName: 'trace-aggregate', preset: '../../../jest.preset.js', rootDir: '.' };
