@@ -13,3 +13,8 @@ export * from './lib/flow-intake';
 export * from './lib/tokens';
 export * from './lib/http.controller';
 export * from './lib/http-intake.module';
+export * from './lib/otlp-receiver';
+export * from './lib/otlp-receiver.http';
+export * from './lib/otlp-receiver.grpc';
+export * from './lib/ipc-intake';
+export * from './lib/ipc-ingest.stage';

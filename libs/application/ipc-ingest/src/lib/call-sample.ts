@@ -31,6 +31,8 @@ export interface CallSample {
   latencyCounts: ArrayLike<number> | undefined;
   /** A single latency bucket (Spectator's percentile counters): its upper bound and count. */
   latencyBucketMs: number | undefined;
+  /** The upper bound of the bucket below it (the reporter's scheme), when known. */
+  latencyBucketLowerMs: number | undefined;
   latencyBucketCount: number;
 }
 
@@ -50,6 +52,7 @@ export function newCallSample(format: IpcFormat): CallSample {
     latencyBoundsMs: undefined,
     latencyCounts: undefined,
     latencyBucketMs: undefined,
+    latencyBucketLowerMs: undefined,
     latencyBucketCount: 0,
   };
 }

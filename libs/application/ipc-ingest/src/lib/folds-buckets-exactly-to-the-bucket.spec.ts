@@ -21,7 +21,8 @@ describe('folding application buckets', () => {
     const folded = applicationBucketMerger.merge(fast, slow);
     const e = folded.endpoints[0] as EndpointStats;
     expect(e.calls).toBe(110);
-    expect(e.latency).toEqual({ boundsMs: [5, 100], counts: [100, 10], overflow: 0, overflowAboveMs: 0 });
+    // The slow bucket's lower bound (50) is kept, empty, so quantiles interpolate inside (50, 100].
+    expect(e.latency).toEqual({ boundsMs: [5, 50, 100], counts: [100, 0, 10], overflow: 0, overflowAboveMs: 0 });
     // 1.1 calls of 110 at rank 108.9 fall among the 10 slow ones, in (50, 100].
     expect(e.latencyP99Ms).toBeGreaterThan(50);
     expect(e.latencyP99Ms).toBeLessThanOrEqual(100);

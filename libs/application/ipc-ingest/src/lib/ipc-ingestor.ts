@@ -40,7 +40,7 @@ class CallTotals {
     this.calls += s.calls;
     if (s.outcome.error) this.errors += s.calls;
     if (s.latencyBoundsMs !== undefined && s.latencyCounts !== undefined) this.latency.addDense(s.latencyBoundsMs, s.latencyCounts);
-    else if (s.latencyBucketMs !== undefined) this.latency.addBucket(s.latencyBucketMs, s.latencyBucketCount);
+    else if (s.latencyBucketMs !== undefined) this.latency.addBucket(s.latencyBucketMs, s.latencyBucketCount, s.latencyBucketLowerMs);
   }
 }
 

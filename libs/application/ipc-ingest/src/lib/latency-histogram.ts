@@ -15,24 +15,28 @@ export class LatencyAccumulator {
     const n = boundsMs.length;
     for (let i = 0; i < n; i++) {
       const c = counts[i] as number;
-      if (c > 0) {
-        const b = boundsMs[i] as number;
-        this.byBound.set(b, (this.byBound.get(b) ?? 0) + c * scale);
-      }
+      if (c > 0) this.addBucket(boundsMs[i] as number, c * scale, i > 0 ? (boundsMs[i - 1] as number) : undefined);
     }
     const above = counts.length > n ? (counts[n] as number) : 0;
     if (above > 0) this.addOverflow(above * scale, n > 0 ? (boundsMs[n - 1] as number) : 0);
   }
 
-  /** Adds calls to the bucket whose upper bound is `boundMs` (`Infinity`: above `aboveMs`). */
-  addBucket(boundMs: number, count: number, aboveMs = 0): void {
+  /**
+   * Adds calls to the bucket whose upper bound is `boundMs`. Its lower bound, when given, is kept as
+   * an empty bucket, so that quantiles interpolate inside the reporter's bucket and not from the
+   * last non-empty bound below it.
+   */
+  addBucket(boundMs: number, count: number, lowerMs?: number): void {
     if (!(count > 0)) return;
-    if (boundMs === Infinity) this.addOverflow(count, aboveMs);
-    else this.byBound.set(boundMs, (this.byBound.get(boundMs) ?? 0) + count);
+    this.byBound.set(boundMs, (this.byBound.get(boundMs) ?? 0) + count);
+    if (lowerMs !== undefined && lowerMs > 0 && !this.byBound.has(lowerMs)) this.byBound.set(lowerMs, 0);
   }
 
   addHistogram(h: LatencyHistogram): void {
-    for (let i = 0; i < h.boundsMs.length; i++) this.addBucket(h.boundsMs[i] as number, h.counts[i] as number);
+    for (let i = 0; i < h.boundsMs.length; i++) {
+      const b = h.boundsMs[i] as number;
+      this.byBound.set(b, (this.byBound.get(b) ?? 0) + (h.counts[i] as number));
+    }
     if (h.overflow > 0) this.addOverflow(h.overflow, h.overflowAboveMs);
   }
 

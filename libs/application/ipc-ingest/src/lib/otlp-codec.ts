@@ -64,7 +64,10 @@ export interface ExportMetricsServiceRequest {
 }
 
 export interface ExportTraceServiceRequest {
-  resourceSpans: { resource?: { attributes: OtlpKeyValue[] } | null; scopeSpans: { spans: unknown[] }[] }[];
+  resourceSpans: {
+    resource?: { attributes: OtlpKeyValue[] } | null;
+    scopeSpans: { scope?: object | null; spans: { traceId?: Uint8Array | null }[] }[];
+  }[];
 }
 
 interface StaticMessageType<T> {

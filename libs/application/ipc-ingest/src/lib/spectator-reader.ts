@@ -153,6 +153,7 @@ export class SpectatorReader {
     if (bucket >= 0) {
       s.calls = 0;
       s.latencyBucketMs = PERCENTILE_BOUNDS_MS[bucket];
+      s.latencyBucketLowerMs = bucket > 0 ? PERCENTILE_BOUNDS_MS[bucket - 1] : undefined;
       s.latencyBucketCount = count;
     } else {
       s.calls = count;

@@ -14,6 +14,10 @@ export interface AllInOneConfig {
   httpAddress: string;
   /** gRPC listen address of the query API, `host:port`. */
   grpcAddress: string;
+  /** OTLP/HTTP receiver (`/v1/metrics`, `/v1/traces`), `host:port`; port 0 picks a free one. */
+  otlpHttpAddress: string;
+  /** OTLP/gRPC receiver (MetricsService and TraceService Export), `host:port`; port 0 picks a free one. */
+  otlpGrpcAddress: string;
   /** Region name given to records that arrive without one. */
   region: string;
   /** Feed the built-in simulated fleet in real time. */
@@ -48,6 +52,8 @@ export function loadAllInOneConfig(env: NodeJS.ProcessEnv = process.env): AllInO
     dataDir: r.string('TOPOLOGY_DATA_DIR', '.data/all-in-one'),
     httpAddress: r.address('TOPOLOGY_HTTP_ADDRESS', '0.0.0.0:4380'),
     grpcAddress: r.address('TOPOLOGY_GRPC_ADDRESS', '0.0.0.0:50051'),
+    otlpHttpAddress: r.address('TOPOLOGY_OTLP_HTTP_ADDRESS', '0.0.0.0:4318'),
+    otlpGrpcAddress: r.address('TOPOLOGY_OTLP_GRPC_ADDRESS', '0.0.0.0:4317'),
     region: r.string('TOPOLOGY_REGION', 'local'),
     simulate: r.bool('TOPOLOGY_SIMULATE', true),
     simulationSeed: r.int('TOPOLOGY_SIMULATION_SEED', 42),
@@ -71,6 +77,17 @@ export function loadAllInOneConfig(env: NodeJS.ProcessEnv = process.env): AllInO
   }
   if (config.httpAddress.split(':')[1] === config.grpcAddress.split(':')[1]) {
     problems.push(`TOPOLOGY_HTTP_ADDRESS and TOPOLOGY_GRPC_ADDRESS use the same port`);
+  }
+  const listeners: [string, string][] = [
+    ['TOPOLOGY_HTTP_ADDRESS', config.httpAddress],
+    ['TOPOLOGY_GRPC_ADDRESS', config.grpcAddress],
+    ['TOPOLOGY_OTLP_HTTP_ADDRESS', config.otlpHttpAddress],
+    ['TOPOLOGY_OTLP_GRPC_ADDRESS', config.otlpGrpcAddress],
+  ];
+  for (const [name, address] of listeners.slice(2)) {
+    const port = address.split(':').pop();
+    const clash = listeners.find(([other, a]) => other !== name && port !== '0' && a.split(':').pop() === port);
+    if (clash) problems.push(`${name} and ${clash[0]} use the same port ${port}`);
   }
   if (problems.length === 0) {
     const stages = networkStageConfigs(config);

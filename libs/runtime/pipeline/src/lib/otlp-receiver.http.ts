@@ -1,0 +1,166 @@
+import * as http from 'http';
+import type { AddressInfo } from 'net';
+import { promisify } from 'util';
+import * as zlib from 'zlib';
+import * as protobuf from 'protobufjs';
+import { exportResponse, type OtlpSignal } from '@topology/ipc-ingest';
+import type { OtlpEncoding, OtlpIntake } from './otlp-receiver';
+
+const gunzip = promisify(zlib.gunzip);
+const inflate = promisify(zlib.inflate);
+
+/** Largest accepted request body, before and after decompression (the Collector's default is 20 MiB of decompressed data). */
+export const OTLP_MAX_BODY_BYTES = 20 * 1024 * 1024;
+
+const PATHS: Readonly<Record<string, OtlpSignal>> = { '/v1/metrics': 'metrics', '/v1/traces': 'traces' };
+
+/** gRPC codes carried in a google.rpc.Status body. */
+const INVALID_ARGUMENT = 3;
+const UNAVAILABLE = 14;
+
+/** google.rpc.Status, the body of every OTLP/HTTP failure response (details are never sent). */
+const RpcStatus = new protobuf.Type('Status').add(new protobuf.Field('code', 1, 'int32')).add(new protobuf.Field('message', 2, 'string'));
+
+function encodingOf(contentType: string | undefined): OtlpEncoding | undefined {
+  const ct = (contentType ?? '').split(';')[0]?.trim().toLowerCase();
+  if (ct === 'application/x-protobuf' || ct === 'application/protobuf') return 'protobuf';
+  if (ct === 'application/json') return 'json';
+  return undefined;
+}
+
+class HttpFailure extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function readBody(req: http.IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) throw new HttpFailure(413, `body larger than ${maxBytes} bytes`);
+    chunks.push(chunk);
+  }
+  const body = Buffer.concat(chunks);
+  const coding = String(req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  if (coding === 'identity' || coding === '') return body;
+  if (coding !== 'gzip' && coding !== 'deflate') throw new HttpFailure(415, `content-encoding ${coding} is not supported: use gzip or none`);
+  let plain: Buffer;
+  try {
+    plain = await (coding === 'gzip' ? gunzip : inflate)(body, { maxOutputLength: maxBytes });
+  } catch (e) {
+    throw new HttpFailure(400, `body is not valid ${coding}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return plain;
+}
+
+export interface OtlpHttpReceiverOptions {
+  intake: OtlpIntake;
+  /** `host:port`; port 0 picks a free one. */
+  address: string;
+  maxBodyBytes?: number;
+  log?: (message: string) => void;
+}
+
+/**
+ * OTLP/HTTP receiver (`POST /v1/metrics`, `POST /v1/traces`), per the OTLP specification: binary
+ * protobuf (`application/x-protobuf`) or JSON (`application/json`) bodies, optionally gzip
+ * compressed. A full success is 200 with an empty Export*ServiceResponse in the request's
+ * encoding; a request that cannot be read is 400 with a google.rpc.Status body (not to be
+ * retried); when the bus cannot take it, 503 with `Retry-After`, which exporters retry. Other
+ * paths are 404, other methods 405, other content types or encodings 415, large bodies 413.
+ */
+export class OtlpHttpReceiver {
+  private constructor(
+    private readonly server: http.Server,
+    readonly address: string,
+  ) {}
+
+  static async start(options: OtlpHttpReceiverOptions): Promise<OtlpHttpReceiver> {
+    const maxBytes = options.maxBodyBytes ?? OTLP_MAX_BODY_BYTES;
+    const server = http.createServer((req, res) => {
+      handle(options.intake, maxBytes, req, res).catch((e: unknown) => {
+        options.log?.(`otlp http receiver: ${e instanceof Error ? e.message : String(e)}`);
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+    });
+    const colon = options.address.lastIndexOf(':');
+    const host = options.address.slice(0, colon) || '0.0.0.0';
+    const port = Number(options.address.slice(colon + 1));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const bound = server.address() as AddressInfo;
+    return new OtlpHttpReceiver(server, `${host}:${bound.port}`);
+  }
+
+  get port(): number {
+    return Number(this.address.slice(this.address.lastIndexOf(':') + 1));
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+}
+
+function send(res: http.ServerResponse, status: number, encoding: OtlpEncoding, body: Uint8Array, extra: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': encoding === 'json' ? 'application/json' : 'application/x-protobuf', 'content-length': String(body.length), ...extra });
+  res.end(body);
+}
+
+function status(encoding: OtlpEncoding, code: number, message: string): Uint8Array {
+  if (encoding === 'json') return Buffer.from(JSON.stringify({ code, message }));
+  return RpcStatus.encode(RpcStatus.fromObject({ code, message })).finish();
+}
+
+async function handle(intake: OtlpIntake, maxBytes: number, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const path = (req.url ?? '').split('?')[0] ?? '';
+  const signal = PATHS[path];
+  const encoding = encodingOf(req.headers['content-type']);
+  if (signal === undefined) {
+    req.resume();
+    res.writeHead(404, { 'content-type': 'text/plain' }).end(`no OTLP endpoint at ${path}: use /v1/metrics or /v1/traces\n`);
+    return;
+  }
+  if (req.method !== 'POST') {
+    req.resume();
+    res.writeHead(405, { allow: 'POST', 'content-type': 'text/plain' }).end('OTLP exports are POSTed\n');
+    return;
+  }
+  if (encoding === undefined) {
+    req.resume();
+    res.writeHead(415, { 'content-type': 'text/plain' }).end('content-type must be application/x-protobuf or application/json\n');
+    return;
+  }
+  let body: Buffer;
+  try {
+    body = await readBody(req, maxBytes);
+  } catch (e) {
+    if (!(e instanceof HttpFailure)) throw e;
+    send(res, e.status, encoding, status(encoding, INVALID_ARGUMENT, e.message), e.status === 413 ? { connection: 'close' } : {});
+    return;
+  }
+  const result = await intake.export(signal, body, encoding, 'http');
+  switch (result.outcome) {
+    case 'accepted':
+      send(res, 200, encoding, exportResponse(signal, encoding));
+      return;
+    case 'invalid':
+      send(res, 400, encoding, status(encoding, INVALID_ARGUMENT, result.message));
+      return;
+    case 'unavailable':
+      send(res, 503, encoding, status(encoding, UNAVAILABLE, result.message), { 'retry-after': '5' });
+      return;
+  }
+}
