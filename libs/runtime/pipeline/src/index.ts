@@ -18,3 +18,6 @@ export * from './lib/otlp-receiver.http';
 export * from './lib/otlp-receiver.grpc';
 export * from './lib/ipc-intake';
 export * from './lib/ipc-ingest.stage';
+export * from './lib/request-layer.config';
+export * from './lib/trace-aggregate.stage';
+export * from './lib/zipkin-receiver';

@@ -1,0 +1,165 @@
+import * as http from 'http';
+import type { AddressInfo } from 'net';
+import { promisify } from 'util';
+import * as zlib from 'zlib';
+import type { Bus, OutgoingMessage } from '@topology/bus';
+import { ContentTypes, Headers, Topics } from '@topology/contracts';
+
+const gunzip = promisify(zlib.gunzip);
+
+/** Largest accepted body, before and after decompression. */
+export const ZIPKIN_MAX_BODY_BYTES = 20 * 1024 * 1024;
+
+export const ZIPKIN_SPANS_PATH = '/api/v2/spans';
+
+export interface ZipkinReceiverOptions {
+  bus: Bus;
+  /** `host:port`; port 0 picks a free one. */
+  address: string;
+  maxBodyBytes?: number;
+  log?: (message: string) => void;
+}
+
+class HttpFailure extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The Zipkin v2 span endpoint (`POST /api/v2/spans`, JSON, optionally gzip), as a Zipkin server
+ * offers it on port 9411, so Zipkin-instrumented apps and Zipkin exporters can report here. A body
+ * that is a JSON list is accepted with 202 and published to `spans.zipkin.v1`, one message per
+ * trace keyed by its trace id (so one aggregator sees all of a trace's spans); anything else is
+ * 400 with the reason. Spans are checked one by one later, by the trace-aggregator, which
+ * dead-letters those it cannot use. 503 when the bus cannot take the spans.
+ */
+export class ZipkinReceiver {
+  private constructor(
+    private readonly server: http.Server,
+    readonly address: string,
+  ) {}
+
+  static async start(options: ZipkinReceiverOptions): Promise<ZipkinReceiver> {
+    const maxBytes = options.maxBodyBytes ?? ZIPKIN_MAX_BODY_BYTES;
+    const server = http.createServer((req, res) => {
+      handle(options.bus, maxBytes, req, res).catch((e: unknown) => {
+        options.log?.(`zipkin receiver: ${e instanceof Error ? e.message : String(e)}`);
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+    });
+    const colon = options.address.lastIndexOf(':');
+    const host = options.address.slice(0, colon) || '0.0.0.0';
+    const port = Number(options.address.slice(colon + 1));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const bound = server.address() as AddressInfo;
+    return new ZipkinReceiver(server, `${host}:${bound.port}`);
+  }
+
+  get port(): number {
+    return Number(this.address.slice(this.address.lastIndexOf(':') + 1));
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+}
+
+async function readBody(req: http.IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) throw new HttpFailure(413, `body larger than ${maxBytes} bytes`);
+    chunks.push(chunk);
+  }
+  const body = Buffer.concat(chunks);
+  const coding = String(req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  if (coding === 'identity' || coding === '') return body;
+  if (coding !== 'gzip') throw new HttpFailure(415, `content-encoding ${coding} is not supported: use gzip or none`);
+  try {
+    return await gunzip(body, { maxOutputLength: maxBytes });
+  } catch (e) {
+    throw new HttpFailure(400, `body is not valid gzip: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+function reply(res: http.ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain' }).end(text === '' ? '' : `${text}\n`);
+}
+
+async function handle(bus: Bus, maxBytes: number, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const path = (req.url ?? '').split('?')[0] ?? '';
+  if (path !== ZIPKIN_SPANS_PATH) {
+    req.resume();
+    reply(res, 404, `no Zipkin endpoint at ${path}: POST spans to ${ZIPKIN_SPANS_PATH}`);
+    return;
+  }
+  if (req.method !== 'POST') {
+    req.resume();
+    res.setHeader('allow', 'POST');
+    reply(res, 405, 'spans are POSTed');
+    return;
+  }
+  const contentType = String(req.headers['content-type'] ?? 'application/json').split(';')[0]?.trim().toLowerCase();
+  if (contentType !== 'application/json') {
+    req.resume();
+    reply(res, 415, 'content-type must be application/json (Zipkin v2 JSON)');
+    return;
+  }
+  let spans: unknown;
+  try {
+    const body = await readBody(req, maxBytes);
+    spans = JSON.parse(body.toString('utf8'));
+  } catch (e) {
+    const failure = e instanceof HttpFailure ? e : new HttpFailure(400, `body is not JSON: ${e instanceof Error ? e.message : String(e)}`);
+    reply(res, failure.status, failure.message);
+    return;
+  }
+  if (!Array.isArray(spans)) {
+    reply(res, 400, 'Zipkin v2 JSON is a list of spans');
+    return;
+  }
+  try {
+    await bus.publish(Topics.spansZipkin, byTrace(spans));
+  } catch (e) {
+    res.setHeader('retry-after', '5');
+    reply(res, 503, `spans could not be queued: ${e instanceof Error ? e.message : String(e)}`);
+    return;
+  }
+  reply(res, 202, '');
+}
+
+/** One message per trace id, in first-seen order; spans without a usable trace id travel together, unkeyed. */
+function byTrace(spans: unknown[]): OutgoingMessage[] {
+  const traces = new Map<string, unknown[]>();
+  const unkeyed: unknown[] = [];
+  for (const span of spans) {
+    const traceId = typeof span === 'object' && span !== null && 'traceId' in span ? (span as { traceId: unknown }).traceId : undefined;
+    if (typeof traceId !== 'string' || traceId === '') {
+      unkeyed.push(span);
+      continue;
+    }
+    const key = traceId.toLowerCase();
+    const list = traces.get(key);
+    if (list === undefined) traces.set(key, [span]);
+    else list.push(span);
+  }
+  const headers = { [Headers.contentType]: ContentTypes.zipkinJson };
+  const messages: OutgoingMessage[] = [];
+  for (const [key, list] of traces) messages.push({ key, value: Buffer.from(JSON.stringify(list)), headers });
+  if (unkeyed.length > 0) messages.push({ key: null, value: Buffer.from(JSON.stringify(unkeyed)), headers });
+  return messages;
+}
