@@ -10,3 +10,5 @@ export type { DependencyGraph, Diagnosis } from './lib/diagnosis';
 export { splitCoverage } from './lib/coverage';
 export type { CoverageSplit } from './lib/coverage';
 export { InMemoryLayerReader } from './lib/testing/in-memory-layer-reader';
+export { resolveTraceId } from './lib/trace-overlay';
+export type { TraceOverlayHop, TraceOverlayRequest, TraceOverlayResponse, TracePathAnswer, TracePathHop, TracePathReader } from './lib/trace-overlay';

@@ -38,6 +38,7 @@ import {
   resolveRange,
   resolveRoots,
 } from './request-validation';
+import { notFoundOverlay, OverlayContext, overlayOf, resolveTraceId, TraceOverlayRequest, TraceOverlayResponse, TracePathReader } from './trace-overlay';
 
 export const QUERY_COUNTERS = {
   queries: 'Queries received, labelled by method.',
@@ -54,6 +55,8 @@ export interface QueryServiceDeps {
   clock?: Clock;
   /** Schedules layer timeouts; the global timers by default. */
   timer?: Timer;
+  /** The request layer's span index, for trace overlays; without it `traceOverlay` is unavailable. */
+  traces?: TracePathReader;
 }
 
 interface MergedTraversal {
@@ -85,6 +88,7 @@ export class TopologyQueryService {
   private readonly served: ReadonlySet<Layer>;
   private readonly clock: Clock;
   private readonly timer: Timer;
+  private readonly traces: TracePathReader | undefined;
 
   constructor(sources: readonly LayerSource[], config: QueryConfigOverrides = {}, deps: QueryServiceDeps = {}) {
     this.config = resolveQueryConfig(config);
@@ -98,6 +102,7 @@ export class TopologyQueryService {
     this.served = new Set(this.layers);
     this.clock = deps.clock ?? systemClock;
     this.timer = deps.timer ?? systemTimer;
+    this.traces = deps.traces;
   }
 
   traverse(request: TraverseRequest): Promise<TraverseResponse> {
@@ -345,6 +350,29 @@ export class TopologyQueryService {
     });
   }
 
+  /**
+   * One trace's service path laid over the topology: its hops (from the span index) in topology
+   * node ids at the granularity, and the layers' records of its nodes and of the edges it crosses.
+   * A trace the index does not hold is answered `found: false`, not as an error.
+   */
+  traceOverlay(request: TraceOverlayRequest): Promise<TraceOverlayResponse> {
+    return this.counted('trace-overlay', async () => {
+      const traceId = resolveTraceId(request.traceId);
+      const granularity = resolveGranularity(request.granularity);
+      const traces = this.traces;
+      if (traces === undefined) throw new QueryError('unavailable', 'this gateway serves no trace index (the request layer is not served)');
+      const path = await this.withinLayerTimeout('the trace index', () => traces.tracePath(traceId, granularity));
+      if (path === undefined) return notFoundOverlay(traceId);
+      // The buckets the trace's calls were counted in; a trace whose spans gave no time reads none.
+      const range = { fromMs: Math.floor(path.startUs / 1000), toMs: Math.ceil((path.startUs + path.durationUs) / 1000) + 1 };
+      const answers = await this.ask<OverlayContext>(this.layers, async (reader) => {
+        const [nodes, edges] = await Promise.all([reader.getNodes(path.nodes), reader.listEdges({ granularity, range, includeHops: false, nodes: path.nodes })]);
+        return { nodes, edges };
+      });
+      return overlayOf(path, granularity, answers);
+    });
+  }
+
   /** Adds each answering layer's records of the given nodes where it returned none, as context only. */
   private async fillContext(merge: GraphMerge, ids: readonly NodeId[], layers: readonly Layer[], timeoutMs: number): Promise<LayerStatus[]> {
     const answers = await this.ask(
@@ -415,6 +443,24 @@ export class TopologyQueryService {
       if (status.state === 'failed') this.counters.inc('layer_failures', 1, status.layer);
     }
     return answers;
+  }
+
+  /** A read outside the layer fan-out (the trace index), under the same timeout; a failure is `unavailable`. */
+  private withinLayerTimeout<T>(what: string, work: () => Promise<T>): Promise<T> {
+    const timeoutMs = this.config.layerTimeoutMs;
+    return new Promise<T>((resolve, reject) => {
+      const handle = this.timer.setTimeout(() => reject(new QueryError('unavailable', `${what} did not answer within ${timeoutMs} ms`)), timeoutMs);
+      work().then(
+        (value) => {
+          this.timer.clearTimeout(handle);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.timer.clearTimeout(handle);
+          reject(new QueryError('unavailable', `${what} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
+        },
+      );
+    });
   }
 
   /** Not found is only certain when every requested layer answered. */

@@ -13,6 +13,8 @@ import {
   QueryError,
   Suspect,
   TopologyNode,
+  TraceOverlayRequest,
+  TraceOverlayResponse,
   TraverseRequest,
   TraverseResponse,
   Verdict,
@@ -50,6 +52,8 @@ import {
   RequestEdgeMessage,
   SuspectMessage,
   TimeRangeMessage,
+  TraceOverlayRequestMessage,
+  TraceOverlayResponseMessage,
   TraverseRequestMessage,
   TraverseResponseMessage,
   VerdictName,
@@ -374,5 +378,22 @@ export function coverageResponseMessage(response: CoverageResponse): CoverageRes
     bothCount: response.bothCount,
     layerStatus: layerStatusMessages(response.layerStatus),
     nextPageToken: response.nextPageToken,
+  };
+}
+
+export function traceOverlayRequestOf(message: TraceOverlayRequestMessage): TraceOverlayRequest {
+  return defined({ traceId: message.traceId ?? '', granularity: granularityOf(message.granularity) });
+}
+
+export function traceOverlayResponseMessage(response: TraceOverlayResponse): TraceOverlayResponseMessage {
+  return {
+    traceId: response.traceId,
+    found: response.found,
+    nodes: response.nodes.map(nodeMessage),
+    edges: response.edges.map(edgeMessage),
+    hops: response.hops.map((h) => ({ ...h })),
+    startMs: response.startMs,
+    durationMs: response.durationMs,
+    layerStatus: layerStatusMessages(response.layerStatus),
   };
 }

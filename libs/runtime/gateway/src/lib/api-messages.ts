@@ -249,3 +249,31 @@ export interface CoverageResponseMessage {
   layerStatus: LayerStatusMessage[];
   nextPageToken: string;
 }
+
+export interface TraceOverlayRequestMessage {
+  traceId?: string;
+  granularity?: GranularityName;
+}
+
+export interface TraceHopMessage {
+  src: string;
+  dst: string;
+  operation: string;
+  kind: string;
+  startUnixNano: number;
+  durationMs: number;
+  error: boolean;
+  spanId: string;
+  parentSpanId: string;
+}
+
+export interface TraceOverlayResponseMessage {
+  traceId: string;
+  found: boolean;
+  nodes: NodeMessage[];
+  edges: EdgeMessage[];
+  hops: TraceHopMessage[];
+  startMs: number;
+  durationMs: number;
+  layerStatus: LayerStatusMessage[];
+}

@@ -119,7 +119,7 @@ describe('diagnosis and coverage over gRPC', () => {
     await expect(client.coverage({ range, pageToken: 'nonsense' })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
   });
 
-  it('answers TraceOverlay UNIMPLEMENTED until the request layer serves it', async () => {
+  it('answers TraceOverlay UNAVAILABLE when the gateway serves no trace index', async () => {
     const service = apiPackageDefinition()[TOPOLOGY_SERVICE] as Record<string, protoLoader.MethodDefinition<object, object>>;
     const overlay = service['TraceOverlay'];
     if (overlay === undefined) throw new Error('TraceOverlay is not in the API schema');
@@ -136,7 +136,7 @@ describe('diagnosis and coverage over gRPC', () => {
           (e: ServiceError | null) => resolve(e),
         ),
       );
-      expect(error?.code).toBe(status.UNIMPLEMENTED);
+      expect(error?.code).toBe(status.UNAVAILABLE);
     } finally {
       raw.close();
     }

@@ -9,6 +9,8 @@ import {
   DiagnoseResponseMessage,
   GetNodeRequestMessage,
   GetNodeResponseMessage,
+  TraceOverlayRequestMessage,
+  TraceOverlayResponseMessage,
   TraverseRequestMessage,
   TraverseResponseMessage,
 } from './api-messages';
@@ -26,6 +28,7 @@ export interface TopologyClient {
   blastRadius(request: BlastRadiusRequestMessage, options?: TopologyCallOptions): Promise<BlastRadiusResponseMessage>;
   diagnose(request: DiagnoseRequestMessage, options?: TopologyCallOptions): Promise<DiagnoseResponseMessage>;
   coverage(request: CoverageRequestMessage, options?: TopologyCallOptions): Promise<CoverageResponseMessage>;
+  traceOverlay(request: TraceOverlayRequestMessage, options?: TopologyCallOptions): Promise<TraceOverlayResponseMessage>;
   close(): void;
 }
 
@@ -37,7 +40,7 @@ export interface TopologyClientOptions {
 }
 
 type UnaryMethod = MethodDefinition<object, object>;
-type MethodName = 'Traverse' | 'GetNode' | 'BlastRadius' | 'Diagnose' | 'Coverage';
+type MethodName = 'Traverse' | 'GetNode' | 'BlastRadius' | 'Diagnose' | 'Coverage' | 'TraceOverlay';
 
 function method(name: MethodName): UnaryMethod {
   const service = apiPackageDefinition()[TOPOLOGY_SERVICE];
@@ -74,6 +77,7 @@ export function createTopologyClient(address: string, options: TopologyClientOpt
     blastRadius: call<BlastRadiusRequestMessage, BlastRadiusResponseMessage>('BlastRadius'),
     diagnose: call<DiagnoseRequestMessage, DiagnoseResponseMessage>('Diagnose'),
     coverage: call<CoverageRequestMessage, CoverageResponseMessage>('Coverage'),
+    traceOverlay: call<TraceOverlayRequestMessage, TraceOverlayResponseMessage>('TraceOverlay'),
     close: () => client.close(),
   };
 }

@@ -10,6 +10,8 @@ import {
   DiagnoseResponseMessage,
   GetNodeRequestMessage,
   GetNodeResponseMessage,
+  TraceOverlayRequestMessage,
+  TraceOverlayResponseMessage,
   TraverseRequestMessage,
   TraverseResponseMessage,
 } from './api-messages';
@@ -22,6 +24,8 @@ import {
   diagnoseResponseMessage,
   getNodeRequestOf,
   getNodeResponseMessage,
+  traceOverlayRequestOf,
+  traceOverlayResponseMessage,
   traverseRequestOf,
   traverseResponseMessage,
 } from './api-mapping';
@@ -66,7 +70,10 @@ export class TopologyGrpcController {
     return this.answer('Coverage', async () => coverageResponseMessage(await this.service.coverage(coverageRequestOf(request))));
   }
 
-  // TraceOverlay has no handler yet: grpc-js answers it UNIMPLEMENTED.
+  @GrpcMethod('TopologyService', 'TraceOverlay')
+  traceOverlay(request: TraceOverlayRequestMessage): Promise<TraceOverlayResponseMessage> {
+    return this.answer('TraceOverlay', async () => traceOverlayResponseMessage(await this.service.traceOverlay(traceOverlayRequestOf(request))));
+  }
 
   private async answer<T>(method: string, run: () => Promise<T>): Promise<T> {
     try {
