@@ -7,3 +7,4 @@ export * from './lib/traffic';
 export * from './lib/flow-record-json';
 export * from './lib/write-simulation';
 export { Random } from './lib/random';
+export * from './lib/ipc-metrics';
