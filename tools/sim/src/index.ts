@@ -8,3 +8,4 @@ export * from './lib/flow-record-json';
 export * from './lib/write-simulation';
 export { Random } from './lib/random';
 export * from './lib/ipc-metrics';
+export * from './lib/traces';

@@ -84,12 +84,17 @@ const HEX_16 = /^[0-9a-f]{16}$/;
 const HEX_32 = /^[0-9a-f]{32}$/;
 const HEX_16_OR_32 = /^(?:[0-9a-f]{16}){1,2}$/;
 const ZERO_ID = /^0+$/;
-const TWO_TO_32 = 4294967296;
 
-function longToNumber(v: Long | number | null | undefined): number {
+/**
+ * Unsigned 64-bit nanoseconds to whole microseconds, exactly: a double holds epoch nanoseconds only
+ * to about 256 ns, so the division is done on the two 32-bit halves (2^32 = 1000 × 4294967 + 296).
+ */
+function nanosToMicrosExact(v: Long | number | null | undefined): number {
   if (v === null || v === undefined) return 0;
-  if (typeof v === 'number') return v;
-  return (v.unsigned ? v.high >>> 0 : v.high) * TWO_TO_32 + (v.low >>> 0);
+  if (typeof v === 'number') return Math.floor(v / 1000);
+  const high = v.high >>> 0;
+  const low = v.low >>> 0;
+  return high * 4294967 + Math.floor((high * 296 + low) / 1000);
 }
 
 function hexOf(bytes: Uint8Array | null | undefined): string {
@@ -204,9 +209,9 @@ export class SpanDecoder {
       rejections.add('invalid-value', `span id ${JSON.stringify(spanId)} is not 8 non-zero bytes`, () => payload);
       return undefined;
     }
-    const startNs = longToNumber(span.startTimeUnixNano);
-    const endNs = longToNumber(span.endTimeUnixNano);
-    if (endNs < startNs) {
+    const startUs = nanosToMicrosExact(span.startTimeUnixNano);
+    const endUs = nanosToMicrosExact(span.endTimeUnixNano);
+    if (endUs < startUs) {
       rejections.add('invalid-time', `span ${spanId} ends before it starts`, () => payload);
       return undefined;
     }
@@ -229,8 +234,8 @@ export class SpanDecoder {
       process,
       kind,
       name: span.name ?? '',
-      startUs: Math.floor(startNs / 1000),
-      durationUs: Math.floor((endNs - startNs) / 1000),
+      startUs,
+      durationUs: endUs - startUs,
       error: span.status?.code === STATUS_ERROR,
       peer,
       sharedServer: false,
