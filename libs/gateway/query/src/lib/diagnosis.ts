@@ -370,7 +370,13 @@ export class DependencyDiagnosis {
     if (signals.network > 0) lines.push(`retransmits ${percent(served.retransmits / served.packets)} of packets (network layer)`);
     if (signals.errors === 0 && served.calls > 0) lines.push(callLine);
     const passed = this.passedOn(node.id);
-    if (passed.failing > 0) lines.push(`its own calls to its dependencies fail ${percent(passed.failing)}${passed.measured ? '' : ' (estimated)'}: it passes some of their failure on`);
+    if (passed.failing > 0) {
+      lines.push(
+        passed.measured
+          ? `its own calls to its dependencies fail ${percent(passed.failing)}: it passes some of their failure on`
+          : `about ${percent(passed.failing)} of its traffic goes to dependencies that look unhealthy: it may pass their failure on`,
+      );
+    }
     return lines;
   }
 
@@ -385,7 +391,8 @@ export class DependencyDiagnosis {
 
   private describePassedOn(passed: { failing: number; measured: boolean }): string {
     if (passed.failing === 0) return 'the calls it makes succeed';
-    return `the calls it makes fail ${percent(passed.failing)}${passed.measured ? '' : ' (estimated)'}`;
+    if (!passed.measured) return `only about ${percent(passed.failing)} of its traffic goes to dependencies that look unhealthy`;
+    return `the calls it makes fail ${percent(passed.failing)}`;
   }
 }
 

@@ -96,6 +96,22 @@ describe('diagnosing a chain a → b → c', () => {
     expect(service.counters.get('diagnoses', 'no-signal')).toBe(1);
   });
 
+  it('judges by health where no layer reports calls: a degraded b in front of an unhealthy c points to c', async () => {
+    const nodes = ['caller', 'a', 'b', 'c'].map((n) => app(n, n === 'b' ? { health: 'degraded' } : n === 'c' ? { health: 'unhealthy' } : {}));
+    const service = serviceOver([], { nodes });
+    const d = await service.diagnose({ id: 'a', range });
+    expect(brief(d)).toEqual({
+      verdict: 'dependency',
+      culprit: id('c'),
+      suspects: [
+        [id('c'), 'app:a app:b app:c'],
+        [id('b'), 'app:a app:b'],
+      ],
+    });
+    expect(d.suspects[0]?.evidence).toEqual(['health unhealthy (application layer)']);
+    expect(d.suspects[1]?.evidence).toEqual(['health degraded (application layer)', 'about 100% of its traffic goes to dependencies that look unhealthy: it may pass their failure on']);
+  });
+
   it('does not judge an error rate on too few calls', async () => {
     const service = serviceOver([appEdge(id('a'), id('b'), 100, 0), appEdge(id('b'), id('c'), 5, 5)]);
     expect((await service.diagnose({ id: 'a', range })).verdict).toBe('no-signal');
