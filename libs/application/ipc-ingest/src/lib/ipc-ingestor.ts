@@ -67,6 +67,8 @@ class CallView {
   calls = 0;
   firstSeenMs = Infinity;
   lastSeenMs = -Infinity;
+  /** Changed since its bucket was last flushed. */
+  dirty = true;
 
   constructor(
     readonly format: IpcFormat,
@@ -84,6 +86,7 @@ class CallView {
       this.endpoints.set(key, e);
     }
     e.add(s);
+    this.dirty = true;
     this.calls += s.calls;
     if (firstMs < this.firstSeenMs) this.firstSeenMs = firstMs;
     if (lastMs > this.lastSeenMs) this.lastSeenMs = lastMs;
@@ -94,6 +97,9 @@ interface EmittedEdge {
   src: NodeId;
   dst: NodeId;
   signature: string;
+  props: ApplicationEdgeProps;
+  /** The views it was folded from, to tell whether it must be folded again. */
+  views: number;
 }
 
 class BucketState {
@@ -104,6 +110,8 @@ class BucketState {
   emitted = new Map<string, EmittedEdge>();
   /** Per app, what this bucket says about its health (set at flush). */
   signals = new Map<string, CallSignal>();
+  /** Peers may resolve differently (new metadata): every edge is folded again at the next flush. */
+  refold = false;
 
   constructor(readonly startMs: number) {}
 }
@@ -116,6 +124,7 @@ interface AppState {
 }
 
 const FORMAT_RANK: Readonly<Record<IpcFormat, number>> = { otlp: 0, spectator: 1, istio: 2 };
+const FORMAT_OF: Readonly<Record<IpcEncoding, IpcFormat>> = { 'otlp-protobuf': 'otlp', 'otlp-json': 'otlp', spectator: 'spectator', prometheus: 'istio' };
 
 /**
  * Stage of the application layer: IPC metrics (OTLP, Spectator, Istio) in, app-level edges with
@@ -145,6 +154,8 @@ export class IpcIngestor implements CallSink {
   private readonly spectator: SpectatorReader;
   private readonly istio: IstioReader;
   private maxEventMs = -Infinity;
+  /** Counted once per message: a labelled counter per data point would cost a string each. */
+  private acceptedInMessage = 0;
   private lastSeriesExpiryMs: number;
 
   constructor(
@@ -187,6 +198,7 @@ export class IpcIngestor implements CallSink {
    */
   ingest(payload: Uint8Array, encoding: IpcEncoding, receivedAtMs: number = this.clock.now()): Rejection[] {
     const tally = new RejectionTally();
+    this.acceptedInMessage = 0;
     try {
       switch (encoding) {
         case 'otlp-protobuf':
@@ -206,6 +218,8 @@ export class IpcIngestor implements CallSink {
       if (!(e instanceof OtlpFormatError)) throw e;
       this.counters.inc('data_points_rejected', 1, 'malformed');
       return [{ reason: 'malformed', message: e.message, raw: payload }];
+    } finally {
+      if (this.acceptedInMessage > 0) this.counters.inc('data_points_accepted', this.acceptedInMessage, FORMAT_OF[encoding]);
     }
     return tally.rejections(payload);
   }
@@ -253,7 +267,7 @@ export class IpcIngestor implements CallSink {
     }
     this.dirtyBuckets.add(bucket);
     this.touchApp(s.reporter, firstMs, lastMs);
-    this.counters.inc('data_points_accepted', 1, s.format);
+    this.acceptedInMessage++;
     return undefined;
   }
 
@@ -275,7 +289,12 @@ export class IpcIngestor implements CallSink {
       this.counters.inc('metadata_applied', 1, 'health');
     } else if ('externalRange' in event) {
       // A name that was an app may now be an external service: every held bucket is recomputed.
-      if (this.peers.addExternalName(event.externalRange.name)) for (const b of this.buckets.values()) this.dirtyBuckets.add(b);
+      if (this.peers.addExternalName(event.externalRange.name)) {
+        for (const b of this.buckets.values()) {
+          b.refold = true;
+          this.dirtyBuckets.add(b);
+        }
+      }
       this.counters.inc('metadata_applied', 1, 'external-range');
     }
   }
@@ -320,22 +339,35 @@ export class IpcIngestor implements CallSink {
   }
 
   private flushBucket(bucket: BucketState, out: IpcIngestorOutput, touched: Set<string>): void {
-    const groups = new Map<string, { src: NodeId; dst: NodeId; views: CallView[] }>();
+    const groups = new Map<string, { src: NodeId; dst: NodeId; views: CallView[]; dirty: boolean }>();
     for (const view of bucket.views.values()) {
       const ends = this.endsOf(view);
       if (ends === undefined) continue;
       const key = `${ends.src} ${ends.dst}`;
       const group = groups.get(key);
-      if (group) group.views.push(view);
-      else groups.set(key, { src: ends.src, dst: ends.dst, views: [view] });
+      if (group) {
+        group.views.push(view);
+        group.dirty ||= view.dirty;
+      } else {
+        groups.set(key, { src: ends.src, dst: ends.dst, views: [view], dirty: view.dirty });
+      }
+      view.dirty = false;
     }
     const emitted = new Map<string, EmittedEdge>();
     const inbound = new Map<string, CallSignal>();
     for (const [key, group] of groups) {
+      const previous = bucket.emitted.get(key);
+      if (previous !== undefined && !group.dirty && !bucket.refold && previous.views === group.views.length) {
+        // Nothing it is folded from changed: its payload, as emitted, still stands.
+        emitted.set(key, previous);
+        const dst = parseNodeId(group.dst);
+        if (dst.kind === 'app') inbound.set(dst.name, addSignal(inbound.get(dst.name), previous.props));
+        continue;
+      }
       const folded = this.fold(group.views);
       const signature = JSON.stringify(folded.props);
-      emitted.set(key, { src: group.src, dst: group.dst, signature });
-      if (bucket.emitted.get(key)?.signature !== signature) {
+      emitted.set(key, { src: group.src, dst: group.dst, signature, props: folded.props, views: group.views.length });
+      if (previous?.signature !== signature) {
         out.buckets.push({
           src: group.src,
           dst: group.dst,
@@ -362,6 +394,7 @@ export class IpcIngestor implements CallSink {
       this.counters.inc('buckets_withdrawn');
     }
     bucket.emitted = emitted;
+    bucket.refold = false;
 
     // A server's own report covers every caller; callers' reports are the fallback for the rest.
     const served = new Map<string, { rank: number; totals: CallTotals }>();
