@@ -1,16 +1,23 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { InProcessBus } from '@topology/bus-in-process';
 import { Topics } from '@topology/contracts';
 import { EmbeddedGraphStore } from '@topology/graph-store-embedded';
-import { networkBucketMerger, systemClock, type Clock, type NetworkEdgeProps } from '@topology/model';
+import { applicationBucketMerger, DEFAULT_IPC_INGESTOR_CONFIG } from '@topology/ipc-ingest';
+import { networkBucketMerger, systemClock, type ApplicationEdgeProps, type Clock, type NetworkEdgeProps } from '@topology/model';
 import { TopologyQueryService } from '@topology/query';
 import { createGatewayMicroservice, type GatewayMicroservice } from '@topology/runtime-gateway';
 import {
   EnrichStage,
   FlowIngestStage,
   HttpIntakeModule,
+  IpcIngestStage,
+  IpcIntakeModule,
+  OtlpGrpcReceiver,
+  OtlpHttpReceiver,
+  OtlpIntake,
   ResolveStage,
   createMetricsRegistry,
   networkStageConfigs,
@@ -32,6 +39,16 @@ export interface AllInOneOptions {
 /** Partitions of the in-process topics: enough to spread a hot key's neighbours, few enough to stay cheap. */
 const PARTITIONS = 4;
 
+/** The application layer: its store (a file of its own), its stage and the OTLP receivers that feed it. */
+export interface ApplicationLayer {
+  store: EmbeddedGraphStore<ApplicationEdgeProps>;
+  otlpHttp: OtlpHttpReceiver;
+  otlpGrpc: OtlpGrpcReceiver;
+}
+
+@Module({})
+class AllInOneHttpModule {}
+
 /**
  * The whole platform in one process: the three network stages over the in-process bus, the
  * embedded network store, the gRPC query API, HTTP intake and probes, and (optionally) the
@@ -43,11 +60,12 @@ export class AllInOne {
     readonly bus: InProcessBus,
     readonly store: EmbeddedGraphStore<NetworkEdgeProps>,
     readonly registry: Registry,
-    readonly stages: { ingest: FlowIngestStage; resolve: ResolveStage; enrich: EnrichStage },
+    readonly stages: { ingest: FlowIngestStage; resolve: ResolveStage; enrich: EnrichStage; ipc: IpcIngestStage },
     readonly gateway: GatewayMicroservice,
     readonly http: INestApplication,
     readonly httpAddress: string,
     readonly feed: SimulatedFleetFeed | undefined,
+    readonly application: ApplicationLayer,
   ) {}
 
   get grpcAddress(): string {
@@ -62,6 +80,7 @@ export class AllInOne {
     const bus = new InProcessBus({ defaultPartitions: PARTITIONS, clock });
     await bus.ensureTopics(Object.values(Topics).map((topic) => ({ topic, partitions: topic === Topics.metadata ? 1 : PARTITIONS })));
     const store = await EmbeddedGraphStore.open<NetworkEdgeProps>({ dir: config.dataDir, layer: 'network', bucketMs: config.bucketMs }, networkBucketMerger);
+    const applicationStore = await EmbeddedGraphStore.open<ApplicationEdgeProps>({ dir: config.dataDir, layer: 'application', bucketMs: config.bucketMs }, applicationBucketMerger);
 
     const common: StageRunnerOptions = {
       bus,
@@ -83,7 +102,9 @@ export class AllInOne {
       }),
       resolve: new ResolveStage({ ...common, resolver: stageConfigs.resolver }),
       ingest: new FlowIngestStage({ ...common, region: config.region, ingestor: stageConfigs.ingestor }),
+      ipc: new IpcIngestStage({ ...common, store: applicationStore, retentionMs: config.retentionMs, ingestor: { ...DEFAULT_IPC_INGESTOR_CONFIG, bucketMs: config.bucketMs } }),
     };
+    await stages.ipc.start();
     await stages.enrich.start();
     await stages.resolve.start();
     await stages.ingest.start();
@@ -92,21 +113,32 @@ export class AllInOne {
       await publishMetadata(bus, fs.readFileSync(path.resolve(config.metadataFile)));
     }
 
-    const service = new TopologyQueryService([{ layer: 'network', reader: store }], { liveTtlMs: config.liveTtlMs }, { clock });
+    const service = new TopologyQueryService(
+      [
+        { layer: 'network', reader: store },
+        { layer: 'application', reader: applicationStore },
+      ],
+      { liveTtlMs: config.liveTtlMs },
+      { clock },
+    );
     const gateway = await createGatewayMicroservice({ url: config.grpcAddress, service });
 
-    const http = await NestFactory.create(HttpIntakeModule.forRoot({ bus, registry }), { bodyParser: false, logger: ['error', 'warn'] });
+    const httpModule = { module: AllInOneHttpModule, imports: [HttpIntakeModule.forRoot({ bus, registry }), IpcIntakeModule.forRoot({ bus })] };
+    const http = await NestFactory.create(httpModule, { bodyParser: false, logger: ['error', 'warn'] });
     const [host, port] = splitAddress(config.httpAddress);
     await http.listen(port, host);
     const bound = http.getHttpServer().address();
     const httpAddress = `${host}:${typeof bound === 'object' && bound ? bound.port : port}`;
+    const otlpIntake = new OtlpIntake(bus, registry);
+    const otlpHttp = await OtlpHttpReceiver.start({ intake: otlpIntake, address: config.otlpHttpAddress, log });
+    const otlpGrpc = await OtlpGrpcReceiver.start({ intake: otlpIntake, address: config.otlpGrpcAddress });
 
     let feed: SimulatedFleetFeed | undefined;
     if (config.simulate) {
       feed = new SimulatedFleetFeed({ bus, clock, seed: config.simulationSeed, apps: config.simulationApps, intervalMs: config.windowMs, log });
       feed.start();
     }
-    return new AllInOne(config, bus, store, registry, stages, gateway, http, httpAddress, feed);
+    return new AllInOne(config, bus, store, registry, stages, gateway, http, httpAddress, feed, { store: applicationStore, otlpHttp, otlpGrpc });
   }
 
   /**
@@ -123,6 +155,8 @@ export class AllInOne {
       await this.bus.settled();
       await this.stages.enrich.flushNow();
       await this.bus.settled();
+      await this.stages.ipc.flushNow();
+      await this.bus.settled();
       if (this.publishedCount() === before) return;
     }
   }
@@ -131,13 +165,17 @@ export class AllInOne {
   async stop(): Promise<void> {
     await this.feed?.stop();
     await this.http.close();
+    await this.application.otlpHttp.close();
+    await this.application.otlpGrpc.close();
     await this.drain();
     await this.stages.ingest.stop();
     await this.stages.resolve.stop();
     await this.stages.enrich.stop();
+    await this.stages.ipc.stop();
     await this.gateway.close();
     await this.bus.close();
     await this.store.close();
+    await this.application.store.close();
   }
 
   private publishedCount(): number {

@@ -13,6 +13,8 @@ export function testConfig(dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'topo
     dataDir,
     httpAddress: '127.0.0.1:0',
     grpcAddress: '127.0.0.1:0',
+    otlpHttpAddress: '127.0.0.1:0',
+    otlpGrpcAddress: '127.0.0.1:0',
     simulate: false,
     // Simulated runs are dated in the past: keep their history.
     retentionMs: 20 * 365 * 24 * 3_600_000,
