@@ -28,6 +28,7 @@ import {
 import type { INestApplication } from '@nestjs/common';
 import type { Registry } from 'prom-client';
 import { SimulatedFleetFeed } from './simulated-fleet-feed';
+import { SimulatedIpcFeed } from './simulated-ipc-feed';
 
 export interface AllInOneOptions {
   clock?: Clock;
@@ -44,6 +45,8 @@ export interface ApplicationLayer {
   store: EmbeddedGraphStore<ApplicationEdgeProps>;
   otlpHttp: OtlpHttpReceiver;
   otlpGrpc: OtlpGrpcReceiver;
+  /** The simulated fleet's IPC metrics, when the fleet is simulated. */
+  feed: SimulatedIpcFeed | undefined;
 }
 
 @Module({})
@@ -138,7 +141,12 @@ export class AllInOne {
       feed = new SimulatedFleetFeed({ bus, clock, seed: config.simulationSeed, apps: config.simulationApps, intervalMs: config.windowMs, log });
       feed.start();
     }
-    return new AllInOne(config, bus, store, registry, stages, gateway, http, httpAddress, feed, { store: applicationStore, otlpHttp, otlpGrpc });
+    let ipcFeed: SimulatedIpcFeed | undefined;
+    if (config.simulate) {
+      ipcFeed = new SimulatedIpcFeed({ bus, clock, seed: config.simulationSeed, apps: config.simulationApps, intervalMs: config.windowMs, log });
+      ipcFeed.start();
+    }
+    return new AllInOne(config, bus, store, registry, stages, gateway, http, httpAddress, feed, { store: applicationStore, otlpHttp, otlpGrpc, feed: ipcFeed });
   }
 
   /**
@@ -164,6 +172,7 @@ export class AllInOne {
   /** Stops intake, drains the pipeline into the store, and closes everything. */
   async stop(): Promise<void> {
     await this.feed?.stop();
+    await this.application.feed?.stop();
     await this.http.close();
     await this.application.otlpHttp.close();
     await this.application.otlpGrpc.close();
