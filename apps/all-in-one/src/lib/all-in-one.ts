@@ -9,6 +9,7 @@ import { applicationBucketMerger, DEFAULT_IPC_INGESTOR_CONFIG } from '@topology/
 import { networkBucketMerger, systemClock, type ApplicationEdgeProps, type Clock, type NetworkEdgeProps } from '@topology/model';
 import { TopologyQueryService } from '@topology/query';
 import { createGatewayMicroservice, type GatewayMicroservice } from '@topology/runtime-gateway';
+import { ChdbExecutor, ClickHouseRequestStore, ServerExecutor } from '@topology/clickhouse-store';
 import {
   EnrichStage,
   FlowIngestStage,
@@ -25,6 +26,15 @@ import {
   type AllInOneConfig,
   type StageRunnerOptions,
 } from '@topology/runtime-pipeline';
+import {
+  TraceAggregateStage,
+  ZipkinReceiver,
+  exportCounterSet,
+  loadRequestLayerConfig,
+  requestStoreConfig,
+  traceAggregatorConfig,
+  type RequestLayerConfig,
+} from '@topology/runtime-pipeline';
 import type { INestApplication } from '@nestjs/common';
 import type { Registry } from 'prom-client';
 import { SimulatedFleetFeed } from './simulated-fleet-feed';
@@ -35,6 +45,16 @@ export interface AllInOneOptions {
   log?: (message: string) => void;
   /** Observes every persisted flush: arrival times of the records it made queryable. */
   onPersisted?: (ingestedAtMs: number[], persistedAtMs: number) => void;
+  /** Request-layer settings over those read from the environment (`loadRequestLayerConfig`). */
+  requestLayer?: Partial<RequestLayerConfig>;
+}
+
+/** The request layer: its ClickHouse store (chdb in `<dataDir>/request` unless a server is named), its stage and its Zipkin receiver. */
+export interface RequestLayer {
+  config: RequestLayerConfig;
+  store: ClickHouseRequestStore;
+  stage: TraceAggregateStage;
+  zipkin: ZipkinReceiver;
 }
 
 /** Partitions of the in-process topics: enough to spread a hot key's neighbours, few enough to stay cheap. */
@@ -69,6 +89,7 @@ export class AllInOne {
     readonly httpAddress: string,
     readonly feed: SimulatedFleetFeed | undefined,
     readonly application: ApplicationLayer,
+    readonly request: RequestLayer,
   ) {}
 
   get grpcAddress(): string {
@@ -112,6 +133,18 @@ export class AllInOne {
     await stages.resolve.start();
     await stages.ingest.start();
 
+    const requestConfig: RequestLayerConfig = { ...loadRequestLayerConfig(process.env, { httpAddress: config.httpAddress }), ...options.requestLayer };
+    const requestStore = await ClickHouseRequestStore.open(
+      requestConfig.clickhouseUrl === undefined
+        ? new ChdbExecutor(path.join(config.dataDir, 'request'))
+        : new ServerExecutor({ url: requestConfig.clickhouseUrl, ...(requestConfig.clickhouseDatabase === undefined ? {} : { database: requestConfig.clickhouseDatabase }) }),
+      requestStoreConfig(requestConfig, config),
+    );
+    exportCounterSet(registry, 'topology_request_store', requestStore.counters);
+    // The in-process bus starts empty and is never read again: each start writes totals of its own.
+    const traceStage = new TraceAggregateStage({ ...common, store: requestStore, writerId: `all-in-one-${clock.now()}`, aggregator: traceAggregatorConfig(requestConfig, config.bucketMs) });
+    await traceStage.start();
+
     if (config.metadataFile) {
       await publishMetadata(bus, fs.readFileSync(path.resolve(config.metadataFile)));
     }
@@ -120,9 +153,10 @@ export class AllInOne {
       [
         { layer: 'network', reader: store },
         { layer: 'application', reader: applicationStore },
+        { layer: 'request', reader: requestStore },
       ],
       { liveTtlMs: config.liveTtlMs },
-      { clock },
+      { clock, traces: requestStore },
     );
     const gateway = await createGatewayMicroservice({ url: config.grpcAddress, service });
 
@@ -135,6 +169,7 @@ export class AllInOne {
     const otlpIntake = new OtlpIntake(bus, registry);
     const otlpHttp = await OtlpHttpReceiver.start({ intake: otlpIntake, address: config.otlpHttpAddress, log });
     const otlpGrpc = await OtlpGrpcReceiver.start({ intake: otlpIntake, address: config.otlpGrpcAddress });
+    const zipkin = await ZipkinReceiver.start({ bus, address: requestConfig.zipkinAddress, log });
 
     let feed: SimulatedFleetFeed | undefined;
     if (config.simulate) {
@@ -146,7 +181,12 @@ export class AllInOne {
       ipcFeed = new SimulatedIpcFeed({ bus, clock, seed: config.simulationSeed, apps: config.simulationApps, intervalMs: config.windowMs, log });
       ipcFeed.start();
     }
-    return new AllInOne(config, bus, store, registry, stages, gateway, http, httpAddress, feed, { store: applicationStore, otlpHttp, otlpGrpc, feed: ipcFeed });
+    return new AllInOne(config, bus, store, registry, stages, gateway, http, httpAddress, feed, { store: applicationStore, otlpHttp, otlpGrpc, feed: ipcFeed }, {
+      config: requestConfig,
+      store: requestStore,
+      stage: traceStage,
+      zipkin,
+    });
   }
 
   /**
@@ -165,6 +205,8 @@ export class AllInOne {
       await this.bus.settled();
       await this.stages.ipc.flushNow();
       await this.bus.settled();
+      // Traces still waiting for spans are paired now: draining means nothing more is coming.
+      await this.request.stage.settle();
       if (this.publishedCount() === before) return;
     }
   }
@@ -176,15 +218,18 @@ export class AllInOne {
     await this.http.close();
     await this.application.otlpHttp.close();
     await this.application.otlpGrpc.close();
+    await this.request.zipkin.close();
     await this.drain();
     await this.stages.ingest.stop();
     await this.stages.resolve.stop();
     await this.stages.enrich.stop();
     await this.stages.ipc.stop();
+    await this.request.stage.stop();
     await this.gateway.close();
     await this.bus.close();
     await this.store.close();
     await this.application.store.close();
+    await this.request.store.close();
   }
 
   private publishedCount(): number {

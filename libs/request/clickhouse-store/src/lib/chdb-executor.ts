@@ -34,11 +34,11 @@ export class ChdbExecutor implements ClickHouseExecutor {
     return rows;
   }
 
-  async insert(table: string, rows: readonly object[]): Promise<void> {
+  async insert(table: string, columns: readonly string[], rows: readonly unknown[][]): Promise<void> {
     if (rows.length === 0) return;
     let payload = '';
     for (const row of rows) payload += JSON.stringify(row) + '\n';
-    await this.open().insert({ table, values: Buffer.from(payload), format: 'JSONEachRow' });
+    await this.open().insert({ table, values: Buffer.from(payload), format: 'JSONCompactEachRow', columns });
   }
 
   /** Releases the data directory; resolves once the engine has let go of it. */

@@ -15,8 +15,8 @@ export interface ClickHouseExecutor {
   command(sql: string, params?: QueryParams): Promise<void>;
   /** Runs a query and returns its rows as objects (64-bit integers may come as strings). */
   rows<T>(sql: string, params?: QueryParams): Promise<T[]>;
-  /** Inserts rows (objects keyed by column name) into a table as JSONEachRow. */
-  insert(table: string, rows: readonly object[]): Promise<void>;
+  /** Inserts rows (one value per column, in `columns` order) into a table, as JSONCompactEachRow. */
+  insert(table: string, columns: readonly string[], rows: readonly unknown[][]): Promise<void>;
   close(): Promise<void>;
 }
 

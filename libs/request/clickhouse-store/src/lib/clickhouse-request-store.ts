@@ -69,6 +69,39 @@ export const REQUEST_STORE_COUNTERS = {
 export type RequestStoreCounter = keyof typeof REQUEST_STORE_COUNTERS;
 
 const MAX_TTL_SECONDS = 0xffffffff;
+
+const BUCKET_COLUMNS = [
+  'granularity',
+  'src',
+  'dst',
+  'bucket_start_ms',
+  'scope',
+  'version',
+  'calls',
+  'errors',
+  'latency_counts',
+  'latency_sum_us',
+  'operations',
+  'first_seen_ms',
+  'last_seen_ms',
+] as const;
+const NODE_COLUMNS = ['id', 'kind', 'granularity', 'display_name', 'app', 'cluster', 'region', 'first_seen_ms', 'last_seen_ms'] as const;
+const SPAN_COLUMNS = [
+  'trace_id',
+  'span_id',
+  'parent_span_id',
+  'service',
+  'cluster',
+  'region',
+  'kind',
+  'name',
+  'start_us',
+  'duration_us',
+  'error',
+  'shared_server',
+  'peer_name',
+  'peer_source',
+] as const;
 /** Rows written this long before the last refresh are read again: an insert may commit after a later one. */
 const REFRESH_OVERLAP_MS = 10_000;
 
@@ -182,21 +215,8 @@ export class ClickHouseRequestStore implements RequestLayerWriter {
     for (const row of rows) (bucketViolation(row) === undefined ? valid : rejected).push(row);
     await this.executor.insert(
       'request_edge_buckets',
-      valid.map((r) => ({
-        granularity: r.granularity,
-        src: r.src,
-        dst: r.dst,
-        bucket_start_ms: r.bucketStartMs,
-        scope: r.scope,
-        version: r.version,
-        calls: r.calls,
-        errors: r.errors,
-        latency_counts: r.latencyCounts,
-        latency_sum_us: r.latencySumUs,
-        operations: r.operations,
-        first_seen_ms: r.firstSeenMs,
-        last_seen_ms: r.lastSeenMs,
-      })),
+      BUCKET_COLUMNS,
+      valid.map((r) => [r.granularity, r.src, r.dst, r.bucketStartMs, r.scope, r.version, r.calls, r.errors, r.latencyCounts, r.latencySumUs, r.operations, r.firstSeenMs, r.lastSeenMs]),
     );
     for (const row of valid) this.window.put(row);
     this.refuse('edge', rejected, (r) => bucketViolation(r as RequestEdgeBucket));
@@ -208,44 +228,36 @@ export class ClickHouseRequestStore implements RequestLayerWriter {
     for (const node of nodes) (nodeViolation(node) === undefined ? valid : rejected).push(node);
     await this.executor.insert(
       'request_nodes',
-      valid.map((n) => ({
-        id: n.id,
-        kind: n.kind,
-        granularity: n.granularity ?? '',
-        display_name: n.displayName,
-        app: n.app ?? '',
-        cluster: n.cluster ?? '',
-        region: n.region ?? '',
-        first_seen_ms: n.firstSeenMs,
-        last_seen_ms: n.lastSeenMs,
-      })),
+      NODE_COLUMNS,
+      valid.map((n) => [n.id, n.kind, n.granularity ?? '', n.displayName, n.app ?? '', n.cluster ?? '', n.region ?? '', n.firstSeenMs, n.lastSeenMs]),
     );
     for (const node of valid) this.mergeNode(node);
     this.refuse('node', rejected, (n) => nodeViolation(n as RequestNode));
   }
 
   async indexSpans(spans: readonly TraceSpan[]): Promise<void> {
-    const rows = new Array<object>(spans.length);
+    const rows = new Array<unknown[]>(spans.length);
     for (let i = 0; i < spans.length; i++) {
       const s = spans[i] as TraceSpan;
-      rows[i] = {
-        trace_id: s.traceId,
-        span_id: s.spanId,
-        parent_span_id: s.parentSpanId,
-        service: s.process.service,
-        cluster: s.process.cluster,
-        region: s.process.region ?? '',
-        kind: s.kind,
-        name: s.name,
-        start_us: s.startUs,
-        duration_us: s.durationUs,
-        error: s.error,
-        shared_server: s.sharedServer,
-        peer_name: s.peer?.name ?? '',
-        peer_source: s.peer?.source ?? '',
-      };
+      const process = s.process;
+      rows[i] = [
+        s.traceId,
+        s.spanId,
+        s.parentSpanId,
+        process.service,
+        process.cluster,
+        process.region ?? '',
+        s.kind,
+        s.name,
+        s.startUs,
+        s.durationUs,
+        s.error,
+        s.sharedServer,
+        s.peer?.name ?? '',
+        s.peer?.source ?? '',
+      ];
     }
-    await this.executor.insert('request_spans', rows);
+    await this.executor.insert('request_spans', SPAN_COLUMNS, rows);
   }
 
   private refuse(what: 'edge' | 'node', rejected: unknown[], why: (record: unknown) => string | undefined): void {

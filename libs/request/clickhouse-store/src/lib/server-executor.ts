@@ -37,9 +37,9 @@ export class ServerExecutor implements ClickHouseExecutor {
     return result.json<T>();
   }
 
-  async insert(table: string, rows: readonly object[]): Promise<void> {
+  async insert(table: string, columns: readonly string[], rows: readonly unknown[][]): Promise<void> {
     if (rows.length === 0) return;
-    await this.client.insert({ table, values: rows as object[], format: 'JSONEachRow' });
+    await this.client.insert({ table, values: rows as unknown[][], format: 'JSONCompactEachRow', columns: columns as [string, ...string[]] });
   }
 
   /** Whether the server answers a ping. */

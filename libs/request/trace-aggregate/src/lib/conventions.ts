@@ -24,6 +24,31 @@ export const PEER_ATTRIBUTES: Readonly<Record<PeerSource, readonly string[]>> = 
   messaging: ['messaging.system'],
 };
 
+/**
+ * Host name suffixes of the fleet's own services (Kubernetes service names, internal DNS zones): a
+ * host ending in one names the service in its first label (`orders.shop.svc.cluster.local` is
+ * `app:orders`), as the application layer reads hosts too. Any other host name is an external
+ * service named by the host; an address literal names nobody.
+ */
+export const INTERNAL_HOST_SUFFIXES = ['.svc.cluster.local', '.svc', '.cluster.local', '.internal', '.local', '.consul'] as const;
+
+const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
+const PORT = /:\d+$/;
+
+/** The peer a host names, or undefined for an address literal. */
+function hostPeer(directory: ProcessDirectory, raw: string): VirtualPeer | undefined {
+  let host = raw.trim().toLowerCase();
+  if (host.startsWith('[') || host.startsWith('/')) return undefined;
+  // One colon is a port (`orders:8080`); more are an IPv6 literal.
+  if (host.indexOf(':') === host.lastIndexOf(':')) host = host.replace(PORT, '');
+  if (host.endsWith('.')) host = host.slice(0, -1);
+  if (host === '' || host.includes(':') || IPV4.test(host)) return undefined;
+  for (const suffix of INTERNAL_HOST_SUFFIXES) {
+    if (host.endsWith(suffix) && host.length > suffix.length) return directory.peer(host.slice(0, host.indexOf('.')), 'service');
+  }
+  return directory.peer(host, 'address');
+}
+
 /** Refine a database or messaging system with what it holds: `postgresql/orders`, `kafka/payments`. */
 export const DATABASE_NAMESPACE_ATTRIBUTES = ['db.namespace', 'db.name'] as const;
 export const MESSAGING_DESTINATION_ATTRIBUTES = ['messaging.destination.name', 'messaging.destination'] as const;
@@ -89,7 +114,8 @@ export class PeerAttributes {
     const service = this.get(SERVICE);
     if (service !== '') return directory.peer(service, 'service');
     const address = this.get(ADDRESS);
-    if (address !== '') return directory.peer(address, 'address');
+    const byHost = address === '' ? undefined : hostPeer(directory, address);
+    if (byHost !== undefined) return byHost;
     const database = this.get(DATABASE);
     if (database !== '') return directory.peer(qualified(database, this.get(NAMESPACE)), 'database');
     const messaging = this.get(MESSAGING);

@@ -23,14 +23,15 @@ const TRUE_APP_EDGES = [
   'app:checkout -> external:kafka/orders',
   'app:frontend -> app:checkout',
   'app:frontend -> app:flags',
-  'app:payments -> external:payments-db.internal',
+  // The database is named by an internal host: the service in its first label.
+  'app:payments -> app:payments-db',
 ];
 const TRUE_CLUSTER_EDGES = [
   'cluster:checkout-prod-v014 -> cluster:payments-prod-v003',
   'cluster:checkout-prod-v014 -> external:kafka/orders',
   'cluster:frontend-prod-v001 -> app:flags',
   'cluster:frontend-prod-v001 -> cluster:checkout-prod-v014',
-  'cluster:payments-prod-v003 -> external:payments-db.internal',
+  'cluster:payments-prod-v003 -> app:payments-db',
 ];
 
 /** An OTLP/HTTP endpoint that keeps what the exporters POST (protobuf ExportTraceServiceRequests). */
@@ -202,7 +203,7 @@ describe('spans the OpenTelemetry JS SDK exports (three services, OTLP protobuf 
       'app:checkout -> external:kafka/orders': [both, 0],
       'app:frontend -> app:checkout': [both, 0],
       'app:frontend -> app:flags': [both, 0],
-      'app:payments -> external:payments-db.internal': [both, 0],
+      'app:payments -> app:payments-db': [both, 0],
     });
     expect(app.find((e) => e.dst === 'app:payments')?.props.request?.operations).toEqual(['payments.v1.Payments/Charge']);
     expect(stage.aggregator.counters.get('calls_paired')).toBe(2 * both);
