@@ -1,4 +1,4 @@
-import { ManualClock } from '@topology/model';
+import { ManualClock, nodeId } from '@topology/model';
 import { contribution, find, workload } from '../testing/contributions';
 import { NetworkEnricher } from './network-enricher';
 
@@ -45,5 +45,25 @@ describe('retention of in-memory state (processing time)', () => {
     expect(enricher.stateSize().clusterBuckets).toBe(2);
     enricher.accept(contribution(workload('api-prod-v002'), db, T0 + 20_000, { bytes: 4000 }));
     expect(find(enricher.flush().buckets, 'app', 'app:api', 'app:db')?.props.bytesSent).toBe(7000);
+  });
+
+  it('says which cluster buckets it still holds, until their last contribution is removed or they expire', () => {
+    const clock = new ManualClock(T0);
+    const enricher = new NetworkEnricher(config, clock);
+    const web = workload('web-prod-v001');
+    enricher.accept(contribution(api, db, T0));
+    enricher.accept(contribution(web, api, T0));
+    enricher.flush();
+    expect(enricher.holdsBucket(nodeId('cluster', 'api-prod-v001'), nodeId('cluster', 'db-prod-v001'), T0)).toBe(true);
+    expect(enricher.holdsBucket(nodeId('cluster', 'api-prod-v001'), nodeId('cluster', 'db-prod-v001'), T0 + 60_000)).toBe(false);
+
+    enricher.accept({ ...contribution(api, db, T0), removed: true });
+    enricher.flush();
+    expect(enricher.holdsBucket(nodeId('cluster', 'api-prod-v001'), nodeId('cluster', 'db-prod-v001'), T0)).toBe(false);
+    expect(enricher.holdsBucket(nodeId('cluster', 'web-prod-v001'), nodeId('cluster', 'api-prod-v001'), T0)).toBe(true);
+
+    clock.advance(200_000);
+    enricher.flush();
+    expect(enricher.holdsBucket(nodeId('cluster', 'web-prod-v001'), nodeId('cluster', 'api-prod-v001'), T0)).toBe(false);
   });
 });

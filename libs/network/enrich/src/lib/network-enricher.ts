@@ -320,6 +320,15 @@ export class NetworkEnricher {
     this.counters.inc('nodes_expired', this.nodes.expire(before));
   }
 
+  /**
+   * Whether the cluster-level bucket of (src, dst) starting at `bucketStartMs` is held in memory.
+   * Once it is not (all its contributions removed, or expired after `retentionMs`), none of its past
+   * contributions can change an output again, so a runtime may stop keeping them for a replay.
+   */
+  holdsBucket(src: NodeId, dst: NodeId, bucketStartMs: number): boolean {
+    return this.clusterBuckets.has(`${src} ${dst} ${bucketStartMs}`);
+  }
+
   /** How much is held in memory, for gauges. */
   stateSize(): { clusterBuckets: number; appBuckets: number; nodes: number } {
     return { clusterBuckets: this.clusterBuckets.size, appBuckets: this.appBuckets.size, nodes: this.nodes.size };

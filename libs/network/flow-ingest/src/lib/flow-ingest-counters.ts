@@ -4,6 +4,7 @@ export const FLOW_INGEST_COUNTER_DESCRIPTIONS = {
   flows_in: 'Flows handed to ingest.',
   flows_invalid: 'Flows rejected before attribution, by reason (invalid-time, invalid-value).',
   flows_too_late: 'Flows whose window had already closed (beyond the allowed lateness), rejected too-late.',
+  flows_replayed_skipped: 'Flows read again after a restart whose window was complete downstream before it; not aggregated again.',
   ends_attributed:
     'Flow ends attributed, by the rule that decided: identity, intermediary, ownership, ownership-grace (after hold-back, within the grace), external, unknown, shared-address (several workloads claimed the address at the time: Unknown shared-address).',
   ends_unknown: 'Flow ends attributed to an Unknown peer, by reason: after hold-back expiry or push-out, or at once for missing-address.',

@@ -112,6 +112,10 @@ export class FlowIngestor {
       }
 
       this.windows.observe(state, flow.startMs);
+      if (flow.startMs < state.replayFloorMs) {
+        this.counters.inc('flows_replayed_skipped');
+        continue;
+      }
       if (this.windows.isTooLate(state, flow.startMs)) {
         this.counters.inc('flows_too_late');
         rejections.push(tooLate(flow, scope));
@@ -198,6 +202,37 @@ export class FlowIngestor {
     return { snapshots, ownership, rejections };
   }
 
+  /** Newest flow start seen in a scope, event time; -Infinity before its first flow. Its watermark trails it by maxOutOfOrderMs. */
+  newestEventMs(scope: string): number {
+    return this.windows.existing(scope)?.newestEventMs ?? Number.NEGATIVE_INFINITY;
+  }
+
+  /** Whether a record of the window starting at `windowStartMs` would still be taken in `scope`. */
+  acceptsWindow(scope: string, windowStartMs: number): boolean {
+    const state = this.windows.existing(scope);
+    return state === undefined || !this.windows.isTooLate(state, windowStartMs);
+  }
+
+  /**
+   * Prepares a scope whose source is read again after a restart, from the first record of its
+   * oldest window then open: `newestEventMs` is the event time the scope had reached before that
+   * record, `openFromWindowStartMs` the start of that oldest open window. Records of older windows
+   * were aggregated and published before the restart: read again, they still teach ownership and
+   * move event time, but are not aggregated twice (`flows_replayed_skipped`). Call it before the
+   * scope's first record.
+   */
+  resumeScope(scope: string, resume: { newestEventMs: number; openFromWindowStartMs: number }): void {
+    this.windows.resume(this.windows.scope(scope), resume.newestEventMs, resume.openFromWindowStartMs);
+  }
+
+  /**
+   * Drops a scope's open windows and held flows without emitting them, for a source partition that
+   * another instance now reads (it re-reads the partition from its checkpoint and emits the scope).
+   */
+  forgetScope(scope: string): void {
+    this.windows.forget(scope);
+  }
+
   heldCount(): number {
     return this.holdBack.size;
   }
@@ -278,6 +313,8 @@ export class FlowIngestor {
 
   /** Attributes a deferred or held flow; false when an end must still wait (never with `final`). */
   private tryAttribute(held: HeldFlow, final: boolean, rejections: Rejection[]): boolean {
+    // Its partition went to another instance, which reads it again: dropping the flow counts it once.
+    if (held.scope.forgotten) return true;
     const { flow } = held;
     const clientOwner = flow.client.identity === undefined ? undefined : this.peers.owner(flow.client.identity);
     const src = clientOwner ?? this.resolveEnd(held.clientKey, flow, final);

@@ -95,6 +95,10 @@ export class ScopeState {
   readonly windows = new Map<number, ScopeWindow>();
   /** The window the previous record went to; most records of a batch share one. */
   recent: ScopeWindow | undefined;
+  /** Windows starting before this were complete downstream before a restart; their re-read records are not added again. */
+  replayFloorMs = Number.NEGATIVE_INFINITY;
+  /** Set when the scope's partition moved to another instance: nothing of it is emitted any more. */
+  forgotten = false;
 
   constructor(readonly scope: string) {}
 }
@@ -123,6 +127,11 @@ export class WindowedPreAggregator {
     return state;
   }
 
+  /** The scope's state if it has one; unlike `scope`, creates nothing. */
+  existing(scope: string): ScopeState | undefined {
+    return this.scopes.get(scope);
+  }
+
   /** Moves the scope's event time forward; every record counts, also those held back. */
   observe(state: ScopeState, eventMs: number): void {
     if (eventMs > state.newestEventMs) state.newestEventMs = eventMs;
@@ -135,6 +144,23 @@ export class WindowedPreAggregator {
   windowStart(eventMs: number): number {
     const w = this.options.windowMs;
     return Math.floor(eventMs / w) * w;
+  }
+
+  /** Gives a fresh scope the event time it had reached before a restart, and the oldest window then open. */
+  resume(state: ScopeState, newestEventMs: number, replayFloorMs: number): void {
+    if (newestEventMs > state.newestEventMs) state.newestEventMs = newestEventMs;
+    state.replayFloorMs = replayFloorMs;
+  }
+
+  /** Drops a scope's windows without emitting them; records still on their way to it are dropped too. */
+  forget(scope: string): void {
+    const state = this.scopes.get(scope);
+    if (state === undefined) return;
+    this.scopes.delete(scope);
+    state.forgotten = true;
+    for (const window of state.windows.values()) this.close(window);
+    state.windows.clear();
+    state.recent = undefined;
   }
 
   /** Whether a record starting at `eventMs` belongs to a window already closed in this scope. */
@@ -240,7 +266,7 @@ export class WindowedPreAggregator {
     const snapshots: FlowPartialSnapshot[] = [];
     for (const group of this.dirty) {
       group.dirty = false;
-      snapshots.push(snapshotOf(group));
+      if (!group.window.scope.forgotten) snapshots.push(snapshotOf(group));
     }
     this.dirty = [];
     this.round++;

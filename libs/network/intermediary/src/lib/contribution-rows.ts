@@ -281,7 +281,7 @@ export class EmittedContributions {
   readonly emittedByKind: number[] = CONTRIBUTION_KINDS.map(() => 0);
   removed = 0;
 
-  constructor(private readonly window: WindowRef) {}
+  constructor(readonly window: WindowRef) {}
 
   get size(): number {
     return this.byScope.size;

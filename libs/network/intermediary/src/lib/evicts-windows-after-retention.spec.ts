@@ -61,4 +61,13 @@ describe('window retention (processing time)', () => {
     expect(resolver.accept(snapshot('p0', DIRECT, [flow(A, B, { bytesSent: 10 })], W0))).toEqual([]);
     expect(resolver.flush().contributions).toHaveLength(1);
   });
+
+  it('says which windows it still holds, so a runtime knows which snapshots a replay must still bring back', () => {
+    const { clock, resolver } = setUp();
+    expect(resolver.retainsWindow(W0)).toBe(true);
+    expect(resolver.retainsWindow({ startMs: 10_000, endMs: 20_000 })).toBe(false);
+    clock.set(70_000);
+    resolver.flush();
+    expect(resolver.retainsWindow(W0)).toBe(false);
+  });
 });

@@ -30,6 +30,8 @@ export const INTERMEDIARY_RESOLVER_COUNTERS = {
   chain_loops_cut: 'Edges stopped at an intermediary that was already on their path, emitted new or changed',
   unresolved_intermediaries: 'Client edges to an intermediary that had no outbound traffic in the window, emitted new or changed',
   windows_evicted: 'Windows whose state was dropped retentionMs after their end or last update',
+  inherited_withdrawals:
+    'Withdrawals of a client → intermediary dependency that an earlier instance may have emitted while the intermediary had no outbound traffic, sent once the client resolves in a window taken over (restart, rebalance)',
 } as const;
 
 export type IntermediaryResolverCounter = keyof typeof INTERMEDIARY_RESOLVER_COUNTERS;
@@ -69,6 +71,12 @@ interface KeyState {
   readonly emitted: EmittedContributions;
   /** What was last forwarded, by downstream intermediary. */
   forwarded: Map<string, FlowAggregate[]>;
+  /**
+   * Set when snapshots of this key were taken over from an earlier instance, whose emissions this
+   * one does not know; holds the clients whose possibly emitted dependency on the intermediary
+   * was already withdrawn.
+   */
+  inherited?: Set<NodeId>;
 }
 
 interface WindowState {
@@ -126,7 +134,7 @@ export class IntermediaryResolver {
    * Stores a snapshot in place of the previous one with the same (window, scope, key). Returns the
    * parts that could not be taken; the rest of the snapshot is kept.
    */
-  accept(snapshot: FlowPartialSnapshot): Rejection[] {
+  accept(snapshot: FlowPartialSnapshot, options: { inherited?: boolean } = {}): Rejection[] {
     const problem = snapshotProblem(snapshot);
     if (problem !== undefined) return [this.rejectSnapshot(problem, snapshot)];
     const forwarded = snapshot.scope.startsWith(CHAIN_SCOPE_PREFIX);
@@ -158,8 +166,17 @@ export class IntermediaryResolver {
       this.windows.set(windowId, ws);
     }
     ws.lastUpdateMs = this.clock.now();
-    this.placeSlot(windowId, ws, `${snapshot.scope}\u0000${snapshot.key}`, forwarded, entries, chainTarget);
+    this.placeSlot(windowId, ws, `${snapshot.scope}\u0000${snapshot.key}`, forwarded, entries, chainTarget, options.inherited === true);
     return rejections;
+  }
+
+  /**
+   * Whether the resolver still holds the state of a window (it has taken a snapshot of it and not
+   * evicted it). A snapshot of a window no longer held cannot change any output, so a runtime may
+   * stop keeping it for a replay.
+   */
+  retainsWindow(window: WindowRef): boolean {
+    return this.windows.has(`${window.startMs}/${window.endMs}`);
   }
 
   /** Takes the metadata that changes resolution: listener targets and which apps are intermediaries. */
@@ -200,6 +217,7 @@ export class IntermediaryResolver {
     forwarded: boolean,
     entries: readonly StoredEntry[],
     chainTarget: NodeId | undefined,
+    inherited = false,
   ): void {
     const previous = ws.slots.get(slotId);
     if (previous !== undefined) {
@@ -227,6 +245,7 @@ export class IntermediaryResolver {
         ws.keys.set(key, ks);
       }
       ks.slots.set(slotId, { forwarded, entries: list });
+      if (inherited) ks.inherited ??= new Set();
       this.markDirty(windowId, key);
     }
   }
@@ -288,7 +307,7 @@ export class IntermediaryResolver {
     const forwards = new Map<NodeId, Map<string, FlowAggregate>>();
     ks.emitted.begin(now);
     if (ks.intermediary === undefined) ks.emitted.replaceRows('direct', directRows(groups), out.contributions);
-    else this.resolveThrough(ks.intermediary, groups, ks.emitted, forwards, out.contributions);
+    else this.resolveThrough(ks.intermediary, groups, ks.emitted, forwards, out.contributions, ks.inherited);
     ks.emitted.withdrawUnreplaced(out.contributions);
     CONTRIBUTION_KINDS.forEach((kind, i) => {
       const n = ks.emitted.emittedByKind[i] ?? 0;
@@ -321,6 +340,7 @@ export class IntermediaryResolver {
     emitted: EmittedContributions,
     forwards: Map<NodeId, Map<string, FlowAggregate>>,
     out: EdgeContribution[],
+    inherited?: Set<NodeId>,
   ): void {
     const { kind, name } = parseNodeId(intermediary);
     const isThis = (p: Peer) => (kind === 'app' ? p.kind === 'workload' && p.app === name : p.kind === 'intermediary' && p.id === name);
@@ -385,6 +405,15 @@ export class IntermediaryResolver {
       }
       // Diffing client by client lets one client's drafts be reused by the next.
       if (row.size > 0) emitted.replaceRow(viaScope, client, row, out);
+      if (inherited !== undefined && !inherited.has(client)) {
+        // An earlier instance may have emitted client → intermediary while there was no outbound
+        // traffic yet; this instance never did, so its own diff cannot withdraw it.
+        inherited.add(client);
+        const targets = new Map<NodeId, ConnectionGroup>();
+        for (const c of parts) targets.set(c.dstNode, c);
+        for (const c of targets.values()) out.push(withdrawalOf(emitted.window, viaScope, c));
+        this.counters.inc('inherited_withdrawals', targets.size);
+      }
     }
     emitted.replaceRows(hopScope, hops, out);
   }
@@ -471,6 +500,32 @@ export class IntermediaryResolver {
     this.counters.inc('metadata_rejected');
     return { reason: 'invalid-value', message, raw: JSON.stringify(event) ?? '' };
   }
+}
+
+/** A removal of the client → intermediary dependency of an inbound group: it names the contribution, counts nothing. */
+function withdrawalOf(window: WindowRef, scope: string, inbound: ConnectionGroup): EdgeContribution {
+  return {
+    window,
+    scope,
+    src: inbound.src,
+    dst: inbound.dst,
+    hop: false,
+    via: [...inbound.via],
+    confidence: 0,
+    ports: [],
+    bytesSent: 0,
+    bytesReceived: 0,
+    packetsSent: 0,
+    packetsReceived: 0,
+    connections: 0,
+    retransmits: 0,
+    rttSumUs: 0,
+    rttSamples: 0,
+    firstSeenMs: 0,
+    lastSeenMs: 0,
+    removed: true,
+    ingestedAtMs: 0,
+  };
 }
 
 function directRows(groups: readonly ConnectionGroup[]): ContributionRows {
