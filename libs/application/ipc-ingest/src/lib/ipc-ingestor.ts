@@ -69,6 +69,8 @@ class CallView {
   lastSeenMs = -Infinity;
   /** Changed since its bucket was last flushed. */
   dirty = true;
+  /** Its edge, as named at the last flush (undefined: not yet named, or its peer names nobody). */
+  edge: { key: string; src: NodeId; dst: NodeId } | null | undefined;
 
   constructor(
     readonly format: IpcFormat,
@@ -96,10 +98,11 @@ class CallView {
 interface EmittedEdge {
   src: NodeId;
   dst: NodeId;
-  signature: string;
   props: ApplicationEdgeProps;
   /** The views it was folded from, to tell whether it must be folded again. */
   views: number;
+  /** The side and format whose views counted. */
+  choice: string;
 }
 
 class BucketState {
@@ -341,17 +344,19 @@ export class IpcIngestor implements CallSink {
   private flushBucket(bucket: BucketState, out: IpcIngestorOutput, touched: Set<string>): void {
     const groups = new Map<string, { src: NodeId; dst: NodeId; views: CallView[]; dirty: boolean }>();
     for (const view of bucket.views.values()) {
-      const ends = this.endsOf(view);
-      if (ends === undefined) continue;
-      const key = `${ends.src} ${ends.dst}`;
-      const group = groups.get(key);
+      if (view.edge === undefined || bucket.refold) {
+        const ends = this.endsOf(view);
+        view.edge = ends === undefined ? null : { key: `${ends.src} ${ends.dst}`, src: ends.src, dst: ends.dst };
+      }
+      const edge = view.edge;
+      if (edge === null) continue;
+      const group = groups.get(edge.key);
       if (group) {
         group.views.push(view);
         group.dirty ||= view.dirty;
       } else {
-        groups.set(key, { src: ends.src, dst: ends.dst, views: [view], dirty: view.dirty });
+        groups.set(edge.key, { src: edge.src, dst: edge.dst, views: [view], dirty: view.dirty });
       }
-      view.dirty = false;
     }
     const emitted = new Map<string, EmittedEdge>();
     const inbound = new Map<string, CallSignal>();
@@ -365,9 +370,10 @@ export class IpcIngestor implements CallSink {
         continue;
       }
       const folded = this.fold(group.views);
-      const signature = JSON.stringify(folded.props);
-      emitted.set(key, { src: group.src, dst: group.dst, signature, props: folded.props, views: group.views.length });
-      if (previous?.signature !== signature) {
+      emitted.set(key, { src: group.src, dst: group.dst, props: folded.props, views: group.views.length, choice: folded.choice });
+      // New calls in the counted views change the payload; new calls in views set aside do not.
+      const changed = previous === undefined || folded.chosenDirty || previous.choice !== folded.choice || (bucket.refold && !samePayload(previous.props, folded.props));
+      if (changed) {
         out.buckets.push({
           src: group.src,
           dst: group.dst,
@@ -395,6 +401,7 @@ export class IpcIngestor implements CallSink {
     }
     bucket.emitted = emitted;
     bucket.refold = false;
+    for (const view of bucket.views.values()) view.dirty = false;
 
     // A server's own report covers every caller; callers' reports are the fallback for the rest.
     const served = new Map<string, { rank: number; totals: CallTotals }>();
@@ -413,7 +420,7 @@ export class IpcIngestor implements CallSink {
   }
 
   /** The payload of one edge in one bucket from its views: see the class comment. */
-  private fold(views: CallView[]): { props: ApplicationEdgeProps; firstSeenMs: number; lastSeenMs: number } {
+  private fold(views: CallView[]): { props: ApplicationEdgeProps; firstSeenMs: number; lastSeenMs: number; choice: string; chosenDirty: boolean } {
     const bySideFormat = new Map<string, { side: Side; format: IpcFormat; calls: number; views: CallView[] }>();
     for (const v of views) {
       const key = `${v.side} ${v.format}`;
@@ -464,7 +471,13 @@ export class IpcIngestor implements CallSink {
       endpoints.push(stats);
     }
     endpoints.sort(compareEndpoints);
-    return { props: { calls, errors, endpoints }, firstSeenMs, lastSeenMs };
+    return {
+      props: { calls, errors, endpoints },
+      firstSeenMs,
+      lastSeenMs,
+      choice: `${serverReportedOnly ? 'server' : 'client'} ${chosen.format}`,
+      chosenDirty: chosen.views.some((v) => v.dirty),
+    };
   }
 
   private flushApp(app: string, out: IpcIngestorOutput): void {
@@ -515,6 +528,10 @@ export class IpcIngestor implements CallSink {
       this.counters.inc('buckets_closed');
     }
   }
+}
+
+function samePayload(a: ApplicationEdgeProps, b: ApplicationEdgeProps): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 function text(payload: Uint8Array): string {
