@@ -1,12 +1,13 @@
 import * as fs from 'fs';
+import * as http from 'http';
 import * as os from 'os';
 import * as path from 'path';
 import { EmbeddedGraphStore } from '@topology/graph-store-embedded';
 import { applicationBucketMerger } from '@topology/ipc-ingest';
-import { ApplicationEdgeProps, EdgeBucket, NodeId, nodeId } from '@topology/model';
+import { ApplicationEdgeProps, EdgeBucket, isNodeId, NodeId, nodeId } from '@topology/model';
 import { TopologyQueryService } from '@topology/query';
 import { createGatewayMicroservice, createTopologyClient, type GatewayMicroservice, type TopologyClient } from '@topology/runtime-gateway';
-import { fleetMetadata, fleetTruth, generateTraffic, planFleet, type Fleet, type SimApp } from '@topology/sim';
+import { fleetMetadata, fleetTruth, generateIpcMetrics, generateTraffic, IpcMetricsGenerator, planFleet, type Fleet, type SimApp } from '@topology/sim';
 import { feedBatches, testConfig } from '../testing/run-all-in-one';
 import { AllInOne } from './all-in-one';
 
@@ -127,12 +128,128 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
 }
 
+/** POSTs one OTLP export to the all-in-one's OTLP/HTTP receiver, as an SDK's exporter does. */
+function exportOverHttp(agent: http.Agent, address: string, body: Uint8Array): Promise<number> {
+  const colon = address.lastIndexOf(':');
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { agent, host: address.slice(0, colon), port: Number(address.slice(colon + 1)), path: '/v1/metrics', method: 'POST', headers: { 'content-type': 'application/x-protobuf', 'content-length': String(body.length) } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** The apps the simulated health source reports healthy: for the others "it is me" is a fair answer. */
+function healthyApps(fleet: Fleet): Set<string> {
+  const healthy = new Set<string>();
+  for (const e of fleetMetadata(fleet)) if ('health' in e && e.health.health === 'healthy') healthy.add(e.health.nodeId);
+  return healthy;
+}
+
 /**
- * The network layer is the real all-in-one fed with the simulated fleet. The application layer is
- * an embedded store written here with the IPC view of the same fleet's routes (the all-in-one does
- * not run the application layer yet), with errors injected into one backend.
+ * The acceptance as it happens in production: the all-in-one runs both layers, the network from the
+ * fleet's flows and the application layer from the fleet's OTLP metrics (most apps instrumented),
+ * and one backend's served calls fail from the start.
  */
-describe('"is it me or upstream?" on the simulated fleet', () => {
+describe('"is it me or upstream?" in the all-in-one fed with the simulated fleet', () => {
+  const fleet = planFleet({ seed: 42, minutes: 5 });
+  const truth = fleetTruth(fleet);
+  const probe = new IpcMetricsGenerator(fleet);
+  const ipcTruth = probe.truth();
+  const range = { fromMs: fleet.startMs, toMs: fleet.endMs + 60_000 };
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+  const healthy = healthyApps(fleet);
+
+  // The data-tier app with the most callers whose calls the application layer sees, and every
+  // healthy app two hops above it through an app whose calls to it the application layer sees.
+  const seenInto = (dst: NodeId) => ipcTruth.appEdges.filter((e) => e.dst === dst);
+  const failing = fleet.apps.filter((a) => a.layer === 'data').sort((a, b) => seenInto(nodeId('app', b.name)).length - seenInto(nodeId('app', a.name)).length || a.name.localeCompare(b.name))[0];
+  if (failing === undefined) throw new Error('the fleet has no data tier');
+  const failingId = nodeId('app', failing.name);
+  const callersSeen = new Set(seenInto(failingId).map((e) => e.src));
+  const unionEdges = [...truth.appEdges, ...ipcTruth.appEdges];
+  const twoHopsUp = fleet.apps
+    .filter((a) => {
+      const id = nodeId('app', a.name);
+      if (!healthy.has(id)) return false;
+      const distances = distancesFrom(id, unionEdges);
+      return distances.get(failingId) === 2 && unionEdges.some((e) => e.src === id && callersSeen.has(e.dst));
+    })
+    .map((a) => nodeId('app', a.name))
+    .sort();
+
+  let app: AllInOne;
+  let client: TopologyClient;
+
+  beforeAll(async () => {
+    app = await AllInOne.start(testConfig(), { log: () => undefined });
+    await feedBatches(app, generateTraffic(fleet));
+    await app.drain();
+    const exports: Promise<number>[] = [];
+    for (const batch of generateIpcMetrics(fleet, generateTraffic(fleet), { failures: [{ app: failing.name, errorRate: INJECTED_ERROR_RATE }] })) {
+      for (const r of batch.requests) exports.push(exportOverHttp(agent, app.application.otlpHttp.address, r.request));
+    }
+    const statuses = await Promise.all(exports);
+    if (statuses.some((s) => s !== 200)) throw new Error(`exports refused: ${[...new Set(statuses)].join(', ')}`);
+    await app.drain();
+    client = createTopologyClient(app.grpcAddress);
+  });
+
+  afterAll(async () => {
+    client?.close();
+    await app?.stop();
+    agent.destroy();
+  });
+
+  it('names the failing backend for every healthy service two hops upstream of it', async () => {
+    expect(twoHopsUp.length).toBeGreaterThan(3);
+    const wrong: { app: string; verdict: string; culprit: string; explanation: string }[] = [];
+    for (const id of twoHopsUp) {
+      const d = await client.diagnose({ id, depth: 3, range });
+      expect(d.layerStatus.filter((s) => s.state !== 'STATE_OK')).toEqual([]);
+      if (d.verdict !== 'VERDICT_DEPENDENCY' || d.likelyCulprit !== failingId) wrong.push({ app: id, verdict: d.verdict, culprit: d.likelyCulprit, explanation: d.explanation });
+    }
+    expect(wrong).toEqual([]);
+    console.log(`diagnosed ${twoHopsUp.length} services two hops above ${failingId}`);
+  });
+
+  it('says the backend itself is failing', async () => {
+    const d = await client.diagnose({ id: failingId, range });
+    expect(d.verdict).toBe('VERDICT_SELF');
+    expect(d.ownErrorRate).toBeCloseTo(INJECTED_ERROR_RATE, 1);
+  });
+
+  it('lists as not instrumented every app that reports no IPC metrics, and otherwise only apps nothing shows reporting', async () => {
+    const networkOnly: NodeId[] = [];
+    let pageToken = '';
+    do {
+      const page = await client.coverage({ range, pageSize: 50, pageToken });
+      networkOnly.push(...page.networkOnly.map((n) => n.id).filter(isNodeId));
+      pageToken = page.nextPageToken;
+    } while (pageToken !== '');
+    const onNetwork = new Set(truth.appEdges.flatMap((e) => [e.src, e.dst]).filter((id) => id.startsWith('app:')));
+    const uninstrumented = ipcTruth.uninstrumentedApps.map((a) => nodeId('app', a)).filter((id) => onNetwork.has(id));
+    // An app is seen reporting when it calls (its client view counts) or serves calls only its server saw.
+    const seenReporting = new Set(ipcTruth.appEdges.flatMap((e) => (e.serverReportedOnly ? [e.dst] : [e.src])));
+    expect(uninstrumented.filter((id) => !networkOnly.includes(id))).toEqual([]);
+    expect(networkOnly.sort()).toEqual([...onNetwork].filter((id) => !seenReporting.has(id)).sort());
+    const hidden = networkOnly.filter((id) => !uninstrumented.includes(id));
+    console.log(`coverage: ${uninstrumented.length} uninstrumented apps all listed; ${hidden.length} instrumented apps listed too, which only serve instrumented callers and call nothing`);
+  });
+});
+
+/**
+ * Errors that travel all the way up, as in a real outage: the network layer is the real all-in-one
+ * fed with the simulated fleet; the application layer is an embedded store written here with the
+ * IPC view of the same fleet's routes, one backend failing and every app above it failing the
+ * requests whose calls failed.
+ */
+describe('"is it me or upstream?" when the failure propagates to every caller', () => {
   const fleet = planFleet({ seed: 42 });
   const truth = fleetTruth(fleet);
   const range = { fromMs: fleet.startMs, toMs: fleet.endMs + 60_000 };
@@ -239,8 +356,8 @@ describe('"is it me or upstream?" on the simulated fleet', () => {
     both.sort((a, b) => a - b);
     const figures = (l: number[]) => `p50 ${percentile(l, 0.5).toFixed(1)} ms, p99 ${percentile(l, 0.99).toFixed(1)} ms`;
     console.log(`3-hop query over gRPC, ${fleet.apps.length} apps, ${roots.length} roots: network alone ${figures(single)}; network + application ${figures(both)}`);
-    // The target is a p99 under 20 ms on a quiet machine; this bound only catches a regression by an
-    // order of magnitude on a loaded test machine.
-    expect(percentile(both, 0.99)).toBeLessThan(250);
+    // The target is a p99 under 20 ms on a quiet machine (see tools/bench); test machines are shared,
+    // so this only holds the union to a small multiple of one layer's median, measured side by side.
+    expect(percentile(both, 0.5)).toBeLessThan(3 * percentile(single, 0.5) + 2);
   });
 });
