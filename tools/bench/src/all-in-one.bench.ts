@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import { publishFlows } from '@topology/runtime-pipeline';
 import { createTopologyClient, type TopologyClient } from '@topology/runtime-gateway';
 import { fleetTruth, flowRecordJson, planFleet } from '@topology/sim';
-import type { FlowRecord } from '@topology/contracts';
+import { DeadLetterCodec, deadLetterTopic, Topics, type FlowRecord } from '@topology/contracts';
 import { AllInOne, testConfig } from './lib/all-in-one-under-test';
 import { publishInterval, renderFleet } from './lib/fleet-feed';
 import { readOptions } from './lib/options';
@@ -43,6 +43,7 @@ async function throughput(report: BenchReport): Promise<void> {
   const records = intervals.reduce((s, i) => s + i.records, 0);
   const config = { ...testConfig(), flushIntervalMs: options['flush-interval'] };
   const app = await AllInOne.start(config, quiet);
+  const deadLetters = await watchDeadLetters(app);
   try {
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
@@ -60,6 +61,7 @@ async function throughput(report: BenchReport): Promise<void> {
         `store has ${count(appEdges.length)} app edges (truth ${count(truth.appEdges.length)}); process CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s over ${seconds.toFixed(1)} s wall`,
     );
     report.note(`throughput: pipeline volume: ${pipelineVolume(app)}`);
+    if (deadLetters.size > 0) report.note(`throughput: dead letters: ${[...deadLetters].map(([what, n]) => `${n} × ${what}`).join('; ')}`);
     report.add({ name: 'throughput: records/s, first publish to drained store', value: records / seconds, unit: 'records/s', text: `${count(records / seconds)} /s` });
   } finally {
     await app.stop();
@@ -76,11 +78,25 @@ function pipelineVolume(app: AllInOne): string {
   const enricher = app.stages.enrich.enricher.counters;
   const written = `${count(enricher.get('buckets_written'))} buckets and ${count(enricher.get('nodes_written'))} nodes written to the store`;
   const contributions = `${count(enricher.get('contributions_accepted'))} contributions accepted, ${count(enricher.get('contributions_replaced'))} replaced`;
-  const deadLetters = app.bus.counters
-    .entries()
-    .filter((e) => e.name === 'messages_published' && e.label?.endsWith('.dlq'))
-    .reduce((s, e) => s + e.value, 0);
-  return `messages ${published.join(', ')}; ${contributions}; ${written}; ${count(deadLetters)} dead letters`;
+  return `messages ${published.join(', ')}; ${contributions}; ${written}`;
+}
+
+/** Counts what the stages dead-letter, by topic, reason and message (numbers masked so alike messages group). */
+async function watchDeadLetters(app: AllInOne): Promise<Map<string, number>> {
+  const seen = new Map<string, number>();
+  await app.bus.subscribe({
+    topics: [Topics.flowsCanonical, Topics.flowsVpc, Topics.flowsPartial, Topics.edgesResolved, Topics.metadata].map(deadLetterTopic),
+    groupId: 'bench.dead-letters',
+    fromBeginning: true,
+    handler: async (batch) => {
+      for (const m of batch.messages) {
+        const d = DeadLetterCodec.decode(m.value);
+        const what = `${d.sourceTopic} ${d.reason}: ${d.message.replace(/\d+/g, 'N').slice(0, 140)}`;
+        seen.set(what, (seen.get(what) ?? 0) + 1);
+      }
+    },
+  });
+  return seen;
 }
 
 /** The two records both hosts of a brand-new connection report, ending now. */

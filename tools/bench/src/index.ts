@@ -1,1 +1,10 @@
-export {};
+export { appendVpcRecords, VPC_V2_FORMAT, VPC_V5_FORMAT } from './lib/vpc-records';
+export type { VpcVersion } from './lib/vpc-records';
+export { distribution, percentile, median } from './lib/stats';
+export type { Distribution } from './lib/stats';
+export { readOptions, UsageError } from './lib/options';
+export type { OptionSpec, OptionValues } from './lib/options';
+export { BenchReport, meets, verdict } from './lib/report';
+export type { BenchResult, Figure, Target } from './lib/report';
+export { machineInfo, describeMachine } from './lib/machine';
+export type { MachineInfo } from './lib/machine';

@@ -8,9 +8,9 @@ import { verdict, type BenchResult } from './lib/report';
 
 /**
  * Runs the three network benches one after another, each in its own process (so one's heap and
- * JIT state cannot colour the next), and prints one summary table. Options after `--` go to every
- * bench unchanged only where they are named here; run a bench alone for its full set.
- * Run: `npm run bench` (or `node dist/tools/bench/src/run-all.js --rounds 3`).
+ * JIT state cannot colour the next), and prints one summary table. Only the options below are
+ * passed on; run a bench alone for its full set.
+ * Run: `npm run bench` (or `npm run bench -- --rounds 3`).
  */
 const options = readOptions({
   rounds: { default: 5, description: 'stage 1: timed rounds per format' },
