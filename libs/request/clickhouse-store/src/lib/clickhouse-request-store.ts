@@ -279,8 +279,11 @@ export class ClickHouseRequestStore implements RequestLayerWriter {
 
   async listEdges(query: EdgeListQuery): Promise<EdgeRecord[]> {
     const graph = await this.graph(query.granularity, query.range);
-    const touching = query.nodes === undefined ? undefined : new Set(query.nodes);
-    return graph.all().filter((e) => touching === undefined || touching.has(e.src) || touching.has(e.dst));
+    if (query.nodes === undefined) return graph.all();
+    // Edges at the given nodes only: one lookup per node and side, not a fold of every edge.
+    const found = new Map<string, EdgeRecord>();
+    for (const side of ['out', 'in'] as const) for (const edge of graph.edgesAt(query.nodes, side)) found.set(edge.key, edge);
+    return [...found.values()];
   }
 
   async traverse(query: TraversalQuery): Promise<TraversalResult> {
