@@ -28,6 +28,7 @@ const REGION = 'local';
 
 const TOPIC: Record<Stage1Format, string> = {
   canonical: Topics.flowsCanonical,
+  'canonical-protobuf': Topics.flowsCanonical,
   'vpc-v2': Topics.flowsVpc,
   'vpc-v5': Topics.flowsVpc,
   'vpc-nat': Topics.flowsVpc,

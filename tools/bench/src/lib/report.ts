@@ -58,7 +58,7 @@ export class BenchReport {
   add(figure: Figure): void {
     this.figures.push(figure);
     const v = verdict(figure);
-    console.log(`  ${figure.name.padEnd(52)} ${figure.text.padStart(18)}${v ? `   ${v}` : ''}`);
+    console.log(`  ${figure.name.padEnd(62)} ${figure.text.padStart(18)}${v ? `   ${v}` : ''}`);
   }
 
   note(line: string): void {

@@ -1,8 +1,8 @@
-import { ContentTypes, Headers, type MetadataEvent } from '@topology/contracts';
+import { ContentTypes, encodeFlowRecordBatch, Headers, type FlowRecord, type MetadataEvent } from '@topology/contracts';
 import { NAT_FLOW_LOG_FORMAT, flowRecordJson, generateTraffic, type Fleet } from '@topology/sim';
 import { appendVpcRecords, VPC_V2_FORMAT, VPC_V5_FORMAT, type VpcVersion } from './vpc-records';
 
-export const STAGE1_FORMATS = ['canonical', 'vpc-v2', 'vpc-v5', 'vpc-nat'] as const;
+export const STAGE1_FORMATS = ['canonical', 'canonical-protobuf', 'vpc-v2', 'vpc-v5', 'vpc-nat'] as const;
 export type Stage1Format = (typeof STAGE1_FORMATS)[number];
 
 /** One bus message's worth of records, as an exporter or log shipper would publish it. */
@@ -67,6 +67,7 @@ export function buildStage1Input(fleet: Fleet, formats: readonly Stage1Format[],
     'vpc-v5': new PayloadStream({ [Headers.contentType]: ContentTypes.vpcText, [Headers.vpcFormat]: VPC_V5_FORMAT }, linesPerPayload, partitions),
     'vpc-nat': new PayloadStream({ [Headers.contentType]: ContentTypes.vpcText, [Headers.vpcFormat]: NAT_FLOW_LOG_FORMAT }, linesPerPayload, partitions),
   };
+  const protobuf: FlowPayload[] = [];
   const vpcVersions: [Stage1Format, VpcVersion][] = [
     ['vpc-v2', 2],
     ['vpc-v5', 5],
@@ -86,12 +87,14 @@ export function buildStage1Input(fleet: Fleet, formats: readonly Stage1Format[],
       }
     }
     if (want.has('vpc-nat')) streams['vpc-nat'].pushAll(batch.natFlowLog, atMs);
+    if (want.has('canonical-protobuf')) appendProtobufBatches(batch.flows, atMs, linesPerPayload, partitions, protobuf);
     for (const stream of Object.values(streams)) stream.end(atMs);
   }
   return {
     metadata,
     payloads: {
       canonical: streams.canonical.payloads,
+      'canonical-protobuf': protobuf,
       'vpc-v2': streams['vpc-v2'].payloads,
       'vpc-v5': streams['vpc-v5'].payloads,
       'vpc-nat': streams['vpc-nat'].payloads,
@@ -99,4 +102,14 @@ export function buildStage1Input(fleet: Fleet, formats: readonly Stage1Format[],
     startMs: fleet.startMs,
     endMs: fleet.endMs,
   };
+}
+
+const PROTOBUF_HEADERS = { [Headers.contentType]: ContentTypes.flowProtobuf };
+
+/** The same records as protobuf `FlowRecordBatch` messages of `perBatch` records (the exporters' binary option). */
+function appendProtobufBatches(records: readonly FlowRecord[], atMs: number, perBatch: number, partitions: number, out: FlowPayload[]): void {
+  for (let i = 0; i < records.length; i += perBatch) {
+    const slice = records.slice(i, i + perBatch);
+    out.push({ value: Buffer.from(encodeFlowRecordBatch(slice)), headers: PROTOBUF_HEADERS, partition: out.length % partitions, records: slice.length, atMs });
+  }
 }
