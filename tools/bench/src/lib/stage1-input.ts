@@ -61,7 +61,7 @@ class PayloadStream {
  */
 export function buildStage1Input(fleet: Fleet, formats: readonly Stage1Format[], linesPerPayload: number, partitions: number): Stage1Input {
   const want = new Set(formats);
-  const streams: Record<Stage1Format, PayloadStream> = {
+  const streams: Record<Exclude<Stage1Format, 'canonical-protobuf'>, PayloadStream> = {
     canonical: new PayloadStream({ [Headers.contentType]: ContentTypes.flowJsonLines }, linesPerPayload, partitions),
     'vpc-v2': new PayloadStream({ [Headers.contentType]: ContentTypes.vpcText, [Headers.vpcFormat]: VPC_V2_FORMAT }, linesPerPayload, partitions),
     'vpc-v5': new PayloadStream({ [Headers.contentType]: ContentTypes.vpcText, [Headers.vpcFormat]: VPC_V5_FORMAT }, linesPerPayload, partitions),
