@@ -4,6 +4,8 @@ import { appendVpcRecords, VPC_V2_FORMAT, VPC_V5_FORMAT, type VpcVersion } from 
 
 export const STAGE1_FORMATS = ['canonical', 'canonical-protobuf', 'vpc-v2', 'vpc-v5', 'vpc-nat'] as const;
 export type Stage1Format = (typeof STAGE1_FORMATS)[number];
+/** The formats that are lines of text. */
+type LineFormat = Exclude<Stage1Format, 'canonical-protobuf'>;
 
 /** One bus message's worth of records, as an exporter or log shipper would publish it. */
 export interface FlowPayload {
@@ -61,14 +63,14 @@ class PayloadStream {
  */
 export function buildStage1Input(fleet: Fleet, formats: readonly Stage1Format[], linesPerPayload: number, partitions: number): Stage1Input {
   const want = new Set(formats);
-  const streams: Record<Exclude<Stage1Format, 'canonical-protobuf'>, PayloadStream> = {
+  const streams: Record<LineFormat, PayloadStream> = {
     canonical: new PayloadStream({ [Headers.contentType]: ContentTypes.flowJsonLines }, linesPerPayload, partitions),
     'vpc-v2': new PayloadStream({ [Headers.contentType]: ContentTypes.vpcText, [Headers.vpcFormat]: VPC_V2_FORMAT }, linesPerPayload, partitions),
     'vpc-v5': new PayloadStream({ [Headers.contentType]: ContentTypes.vpcText, [Headers.vpcFormat]: VPC_V5_FORMAT }, linesPerPayload, partitions),
     'vpc-nat': new PayloadStream({ [Headers.contentType]: ContentTypes.vpcText, [Headers.vpcFormat]: NAT_FLOW_LOG_FORMAT }, linesPerPayload, partitions),
   };
   const protobuf: FlowPayload[] = [];
-  const vpcVersions: [Stage1Format, VpcVersion][] = [
+  const vpcVersions: [LineFormat, VpcVersion][] = [
     ['vpc-v2', 2],
     ['vpc-v5', 5],
   ];
