@@ -33,7 +33,7 @@ import {
   TraceSpan,
 } from '@topology/trace-aggregate';
 import { ClickHouseExecutor, sqlFile } from './clickhouse-executor';
-import { RequestEdgeWindow } from './request-edge-window';
+import { EdgeSeries, RequestEdgeWindow } from './request-edge-window';
 
 /** Settings of the request-layer store. Every default is in `DEFAULT_REQUEST_STORE_CONFIG`. */
 export interface RequestStoreConfig {
@@ -361,7 +361,9 @@ export class ClickHouseRequestStore implements RequestLayerWriter {
     const { firstStartMs, toMs } = bucketWindow(range, this.config.bucketMs);
     if (this.window.covers(firstStartMs)) {
       this.counters.inc('reads_from_memory');
-      return new WindowGraph(this.window, granularity, firstStartMs, toMs, this.nodes);
+      // Buckets are aligned: every range reading the same bucket starts folds the same rows.
+      const lastEndMs = Math.ceil(toMs / this.config.bucketMs) * this.config.bucketMs;
+      return new WindowGraph(this.window, granularity, firstStartMs, lastEndMs, this.nodes);
     }
     this.counters.inc('reads_from_clickhouse');
     const rows = await this.executor.rows<FoldedRowOut>(sqlFile('select-folded-edges'), {
@@ -412,9 +414,12 @@ function edgeRecord(granularity: Granularity, src: NodeId, dst: NodeId, fold: Re
   };
 }
 
-/** Edges folded on demand from the in-memory window, per traversal level. */
+/**
+ * Edges folded on demand from the in-memory window, per traversal level. A series keeps its last
+ * fold with the bucket window and version it was made for, so queries of the same minute (the live
+ * view moves by whole buckets) fold each edge once.
+ */
 class WindowGraph implements RangeGraph {
-  private readonly folded = new Map<object, EdgeRecord | null>();
 
   constructor(
     private readonly window: RequestEdgeWindow,
@@ -428,12 +433,7 @@ class WindowGraph implements RangeGraph {
     const out: EdgeRecord[] = [];
     for (const id of frontier) {
       for (const series of this.window.edgesAt(this.granularity, id, side)) {
-        let record = this.folded.get(series);
-        if (record === undefined) {
-          const fold = series.fold(this.fromMs, this.toMs);
-          record = fold === undefined || fold.calls === 0 ? null : edgeRecord(this.granularity, series.src, series.dst, fold);
-          this.folded.set(series, record);
-        }
+        const record = this.record(series);
         if (record !== null) out.push(record);
       }
     }
@@ -447,10 +447,20 @@ class WindowGraph implements RangeGraph {
   all(): EdgeRecord[] {
     const out: EdgeRecord[] = [];
     for (const series of this.window.all(this.granularity)) {
-      const fold = series.fold(this.fromMs, this.toMs);
-      if (fold !== undefined && fold.calls > 0) out.push(edgeRecord(this.granularity, series.src, series.dst, fold));
+      const record = this.record(series);
+      if (record !== null) out.push(record);
     }
     return out;
+  }
+
+  /** The series folded over this graph's buckets; null when it has no call there. Records are shared: never changed. */
+  private record(series: EdgeSeries): EdgeRecord | null {
+    const cached = series.cached;
+    if (cached !== undefined && cached.version === series.version && cached.fromMs === this.fromMs && cached.toMs === this.toMs) return cached.value;
+    const fold = series.fold(this.fromMs, this.toMs);
+    const record = fold === undefined || fold.calls === 0 ? null : edgeRecord(this.granularity, series.src, series.dst, fold);
+    series.cached = { fromMs: this.fromMs, toMs: this.toMs, version: series.version, value: record };
+    return record;
   }
 }
 

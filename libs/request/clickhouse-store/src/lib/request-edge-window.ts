@@ -1,9 +1,13 @@
-import { Granularity, NodeId } from '@topology/model';
+import { EdgeRecord, Granularity, NodeId } from '@topology/model';
 import { addToFold, emptyRequestEdgeFold, RequestEdgeBucket, RequestEdgeFold } from '@topology/trace-aggregate';
 
 /** The bucket rows of one edge at one granularity: per bucket start, the latest row of each scope. */
 export class EdgeSeries {
   readonly buckets = new Map<number, Map<string, RequestEdgeBucket>>();
+  /** Rises whenever a row of the series changes; keys what readers cache of it. */
+  version = 0;
+  /** What a reader last derived from the series, for the bucket window it read and the version it saw. */
+  cached: { fromMs: number; toMs: number; version: number; value: EdgeRecord | null } | undefined;
 
   constructor(
     readonly granularity: Granularity,
@@ -81,6 +85,7 @@ export class RequestEdgeWindow {
     if (known !== undefined && known.version >= row.version) return;
     if (known === undefined) this.rows++;
     scopes.set(row.scope, row);
+    series.version++;
     if (row.bucketStartMs > this.newestBucketMs) {
       this.newestBucketMs = row.bucketStartMs;
       if (this.newestBucketMs - this.horizonMs > this.coveredFromMs) this.evictBefore(this.newestBucketMs - this.horizonMs);
@@ -106,6 +111,7 @@ export class RequestEdgeWindow {
             if (start >= fromMs) continue;
             this.rows -= scopes.size;
             series.buckets.delete(start);
+            series.version++;
           }
           if (series.buckets.size > 0) continue;
           byDst.delete(dst);
