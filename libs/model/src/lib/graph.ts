@@ -105,6 +105,11 @@ export interface ApplicationEdgeProps {
   calls: number;
   errors: number;
   endpoints: EndpointStats[];
+  /**
+   * The server also reported these calls (whether or not its view was the one counted): the
+   * target is instrumented even when every caller is, and only the client views are kept.
+   */
+  serverReported?: boolean;
 }
 
 export interface RequestEdgeProps {

@@ -74,7 +74,9 @@ export function mergeApplicationProps(a: ApplicationEdgeProps, b: ApplicationEdg
     const known = byKey.get(key);
     byKey.set(key, known === undefined ? e : mergeEndpoint(known, e));
   }
-  return { calls: a.calls + b.calls, errors: a.errors + b.errors, endpoints: [...byKey.values()].sort(compareEndpoints) };
+  const merged: ApplicationEdgeProps = { calls: a.calls + b.calls, errors: a.errors + b.errors, endpoints: [...byKey.values()].sort(compareEndpoints) };
+  if (a.serverReported === true || b.serverReported === true) merged.serverReported = true;
+  return merged;
 }
 
 export function emptyApplicationProps(): ApplicationEdgeProps {

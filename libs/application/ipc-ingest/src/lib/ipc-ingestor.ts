@@ -472,7 +472,7 @@ export class IpcIngestor implements CallSink {
     }
     endpoints.sort(compareEndpoints);
     return {
-      props: { calls, errors, endpoints },
+      props: server === undefined ? { calls, errors, endpoints } : { calls, errors, endpoints, serverReported: true },
       firstSeenMs,
       lastSeenMs,
       choice: `${serverReportedOnly ? 'server' : 'client'} ${chosen.format}`,

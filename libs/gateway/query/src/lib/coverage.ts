@@ -17,7 +17,7 @@ export interface CoverageSplit {
  * A service counts as instrumented when it reports application metrics itself: it is the source of
  * an edge its own client metrics describe (any endpoint not marked `serverReportedOnly`, or no
  * endpoint detail at all), or the target of calls only its server metrics saw (an endpoint marked
- * `serverReportedOnly`). A service the application layer knows only because instrumented peers
+ * `serverReportedOnly`) or that its server metrics also reported (`serverReported`). A service the application layer knows only because instrumented peers
  * name it is not instrumented: it is listed as network-only, with both layers in its `layersOf`.
  */
 export function splitCoverage(networkEdges: readonly EdgeRecord[], applicationEdges: readonly EdgeRecord[], kind: NodeKind): CoverageSplit {
@@ -36,7 +36,7 @@ export function splitCoverage(networkEdges: readonly EdgeRecord[], applicationEd
     }
     if (isKind(edge.dst, kind)) {
       inApplication.add(edge.dst);
-      if (props !== undefined && props.endpoints.some((e) => e.serverReportedOnly === true)) reporting.add(edge.dst);
+      if (props !== undefined && (props.serverReported === true || props.endpoints.some((e) => e.serverReportedOnly === true))) reporting.add(edge.dst);
     }
   }
   const layersOf = new Map<NodeId, Layer[]>();

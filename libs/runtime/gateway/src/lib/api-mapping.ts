@@ -366,6 +366,7 @@ export function diagnoseResponseMessage(response: DiagnoseResponse): DiagnoseRes
     suspects: response.suspects.map(suspectMessage),
     ownErrorRate: response.ownErrorRate,
     layerStatus: layerStatusMessages(response.layerStatus),
+    truncated: response.truncated,
   };
 }
 

@@ -231,6 +231,7 @@ export interface DiagnoseResponseMessage {
   suspects: SuspectMessage[];
   ownErrorRate: number;
   layerStatus: LayerStatusMessage[];
+  truncated: boolean;
 }
 
 export interface CoverageRequestMessage {
