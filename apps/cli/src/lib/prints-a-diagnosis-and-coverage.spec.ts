@@ -48,6 +48,7 @@ describe('the CLI output', () => {
         },
       ],
       ownErrorRate: 0,
+      truncated: false,
       layerStatus: [
         { layer: 'LAYER_NETWORK', state: 'STATE_OK', message: '', latencyMs: 1 },
         { layer: 'LAYER_REQUEST', state: 'STATE_FAILED', message: 'the request layer is not served by this gateway', latencyMs: 0 },
