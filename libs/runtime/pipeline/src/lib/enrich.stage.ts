@@ -1,53 +1,83 @@
-import { broadcastGroup, type BusMessage, type Subscription } from '@topology/bus';
-import { EdgeContributionCodec, Topics, type Rejection } from '@topology/contracts';
-import { NetworkEnricher, type NetworkEnricherConfig } from '@topology/enrich';
-import { StoreError, type GraphLayerStore, type NetworkEdgeProps } from '@topology/model';
+import type { BusMessage, Subscription } from '@topology/bus';
+import { EdgeContributionCodec, type Rejection } from '@topology/contracts';
+import { NetworkEnricher, type NetworkEnricherConfig, type NetworkEnricherOutput } from '@topology/enrich';
+import { StoreError, peerNodeId, type GraphLayerStore, type NetworkEdgeProps, type NodeId } from '@topology/model';
 import { exportCounterSet } from './metrics';
 import { decodeMetadataMessage } from './metadata-feed';
-import { StageRunner, type StageRunnerOptions } from './stage-runner';
+import { ReplayLedger } from './replay-ledger';
+import type { PartitionCheckpoint } from './stage-input';
+import { StageRunner, partitionId, type BroadcastSource, type InputSource, type StageRunnerOptions } from './stage-runner';
 
 export interface EnrichStageOptions extends StageRunnerOptions {
   enricher: NetworkEnricherConfig;
   store: GraphLayerStore<NetworkEdgeProps>;
   /** History older than this is deleted from the store (milliseconds). */
   retentionMs: number;
-  groupId?: string;
   /** Called after each persisted flush with the arrival times of the records it made queryable. */
   onPersisted?: (ingestedAtMs: number[], persistedAtMs: number) => void;
 }
 
-/** Stage 3 on the bus: resolved contributions in, the network layer store written. */
+/** A cluster-level history bucket the enricher holds, as the ledger groups contributions. */
+interface HeldBucket {
+  src: NodeId;
+  dst: NodeId;
+  bucketStartMs: number;
+}
+
+const INPUT = 'main';
+
+/**
+ * Stage 3 on the bus: resolved contributions in, the network layer store written.
+ *
+ * A bucket is recomputed from every contribution held for it, so with an input that commits
+ * checkpoints a partition's checkpoint is the oldest contribution of a bucket still held in memory:
+ * a restart reads every held bucket's contributions again before it rewrites that bucket.
+ */
 export class EnrichStage extends StageRunner {
   readonly enricher: NetworkEnricher;
+  private readonly input;
+  private readonly ledger: ReplayLedger<HeldBucket> | undefined;
   private arrivals: number[] = [];
   private lastRetentionRun = 0;
+  private readonly unwritten: NetworkEnricherOutput[] = [];
 
   constructor(private readonly o: EnrichStageOptions) {
     super('enricher', o);
     this.enricher = new NetworkEnricher(o.enricher, o.clock);
+    this.input = this.defaultInput();
+    this.ledger = this.input.checkpoints ? new ReplayLedger<HeldBucket>() : undefined;
     exportCounterSet(o.registry, 'topology_enricher', this.enricher.counters);
   }
 
-  protected async subscribe(): Promise<Subscription[]> {
-    const { bus, instanceId } = this.o;
+  protected subscribe(): Promise<Subscription[]> {
+    return this.subscribeSources();
+  }
+
+  protected override broadcasts(): BroadcastSource[] {
     return [
-      await bus.subscribe({
-        topics: [Topics.metadata],
-        groupId: broadcastGroup('enricher.metadata', instanceId),
-        fromBeginning: true,
-        handler: this.batchHandler((m) => {
+      {
+        name: 'metadata',
+        topics: [this.topics.metadata],
+        handle: (m) => {
           const { events, rejections } = decodeMetadataMessage(m);
           for (const e of events) this.enricher.applyMetadata(e);
           return rejections;
-        }),
-      }),
-      await bus.subscribe({
-        topics: [Topics.edgesResolved],
-        groupId: this.o.groupId ?? 'enricher',
-        fromBeginning: true,
-        handler: this.batchHandler((m) => this.onContribution(m)),
-      }),
+        },
+      },
     ];
+  }
+
+  protected override inputs(): InputSource[] {
+    return [{ name: INPUT, input: this.input, topics: [this.topics.edgesResolved], handle: (m) => this.onContribution(m) }];
+  }
+
+  protected override checkpointOf(source: InputSource, topic: string, partition: number, nextOffset: string): PartitionCheckpoint {
+    const oldest = this.ledger?.oldest(partitionId(source.name, topic, partition), (b) => this.enricher.holdsBucket(b.src, b.dst, b.bucketStartMs));
+    return { offset: oldest === undefined ? nextOffset : String(oldest.offset), metadata: '' };
+  }
+
+  protected override forgetPartition(source: InputSource, topic: string, partition: number): void {
+    this.ledger?.forget(partitionId(source.name, topic, partition));
   }
 
   private onContribution(message: BusMessage): Rejection[] {
@@ -56,6 +86,16 @@ export class EnrichStage extends StageRunner {
       const rejection = this.enricher.accept(c);
       if (rejection) return [{ ...rejection, raw: message.value }];
       if (c.ingestedAtMs > 0) this.arrivals.push(c.ingestedAtMs);
+      if (this.ledger !== undefined) {
+        const src = peerNodeId(c.src, 'cluster');
+        const dst = peerNodeId(c.dst, 'cluster');
+        const bucketStartMs = Math.floor(c.window.startMs / this.o.enricher.bucketMs) * this.o.enricher.bucketMs;
+        const id = partitionId(INPUT, message.topic, message.partition);
+        const bucket = `${src} ${dst} ${bucketStartMs}`;
+        const part = `${c.window.startMs}/${c.scope}`;
+        if (c.removed) this.ledger.release(id, bucket, part);
+        else this.ledger.keepLatest(id, bucket, part, Number(message.offset), { src, dst, bucketStartMs });
+      }
       return [];
     } catch (e) {
       return [{ reason: 'malformed', message: `edge contribution: ${e instanceof Error ? e.message : String(e)}`, raw: message.value }];
@@ -69,26 +109,37 @@ export class EnrichStage extends StageRunner {
     } catch (e) {
       if (!(e instanceof StoreError) || e.code !== 'invalid-record') throw e;
       await this.deadLetters.publish(
-        { topic: Topics.edgesResolved, partition: -1, offset: '' },
+        { topic: this.topics.edgesResolved, partition: -1, offset: '' },
         e.rejected.map((r) => ({ reason: 'rejected' as const, message: e.message, raw: JSON.stringify(r) })),
       );
     }
   }
 
   protected async flush(): Promise<void> {
-    const { nodes, buckets, withdrawn } = this.enricher.flush();
+    // Written first: a flush that failed to persist left its output here, already taken from the enricher.
+    while (this.unwritten.length > 0) {
+      await this.write(this.unwritten[0] as NetworkEnricherOutput);
+      this.unwritten.shift();
+    }
+    const output = this.enricher.flush();
     const arrivals = this.arrivals;
     this.arrivals = [];
-    // The port writes the valid rest of a batch before it reports the invalid records.
-    await this.storeWrite(() => this.o.store.upsertNodes(nodes), nodes.length);
-    await this.storeWrite(() => this.o.store.putEdgeBuckets(buckets), buckets.length);
-    if (withdrawn.length > 0) await this.o.store.deleteEdgeBuckets(withdrawn);
+    this.unwritten.push(output);
+    await this.write(output);
+    this.unwritten.shift();
     const now = this.o.clock.now();
-    for (const at of arrivals) this.metrics.freshnessSeconds.observe((now - at) / 1000);
+    for (const at of arrivals) this.observeFreshness(at, now);
     this.o.onPersisted?.(arrivals, now);
     if (now - this.lastRetentionRun > 60_000) {
       this.lastRetentionRun = now;
       await this.o.store.deleteBefore(now - this.o.retentionMs);
     }
+  }
+
+  private async write({ nodes, buckets, withdrawn }: NetworkEnricherOutput): Promise<void> {
+    // The port writes the valid rest of a batch before it reports the invalid records.
+    await this.storeWrite(() => this.o.store.upsertNodes(nodes), nodes.length);
+    await this.storeWrite(() => this.o.store.putEdgeBuckets(buckets), buckets.length);
+    if (withdrawn.length > 0) await this.o.store.deleteEdgeBuckets(withdrawn);
   }
 }

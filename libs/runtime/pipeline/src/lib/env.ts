@@ -44,6 +44,31 @@ export class EnvReader {
     return v.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   }
 
+  /** A comma-separated list of `host:port` (Kafka bootstrap brokers). */
+  brokers(name: string, fallback: string[]): string[] {
+    const list = this.list(name, fallback);
+    if (list.length === 0) this.problems.push(`${name}: expected at least one host:port`);
+    for (const broker of list) if (!/^[^\s:,]+:\d{1,5}$/.test(broker)) this.problems.push(`${name}=${JSON.stringify(this.env[name] ?? '')}: ${JSON.stringify(broker)} is not host:port`);
+    return list;
+  }
+
+  /** One of a fixed set of words. */
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const v = this.env[name];
+    if (v === undefined || v === '') return fallback;
+    const found = allowed.find((a) => a === v);
+    if (found === undefined) this.problems.push(`${name}=${JSON.stringify(v)}: expected one of ${allowed.join(', ')}`);
+    return found ?? fallback;
+  }
+
+  /** A name made of letters, digits, `.`, `_` and `-` (Kafka topic and group names, ids). */
+  name(name: string, fallback: string, { allowEmpty = false } = {}): string {
+    const v = this.env[name];
+    if (v === undefined || (v === '' && !allowEmpty)) return fallback;
+    if (!/^[A-Za-z0-9._-]*$/.test(v) || (!allowEmpty && v === '')) this.problems.push(`${name}=${JSON.stringify(v)}: expected letters, digits, '.', '_' or '-'`);
+    return v;
+  }
+
   /** `host:port` or `:port`. */
   address(name: string, fallback: string): string {
     const v = this.string(name, fallback);

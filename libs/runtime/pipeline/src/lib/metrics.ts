@@ -42,6 +42,10 @@ export class StageMetrics {
   readonly consumed: Counter<'topic'>;
   readonly produced: Counter<'topic'>;
   readonly deadLettered: Counter<'topic' | 'reason'>;
+  readonly dropped: Counter<'topic' | 'reason'>;
+  readonly lag: Gauge<'input' | 'topic' | 'partition'>;
+  readonly position: Gauge<'input' | 'topic' | 'partition'>;
+  readonly replayBacklog: Gauge<'input' | 'topic' | 'partition'>;
   readonly flushSeconds: Histogram;
   readonly freshnessSeconds: Histogram;
   readonly lastFlushAge: Gauge;
@@ -57,10 +61,34 @@ export class StageMetrics {
       labelNames: ['topic', 'reason'],
       registers: [registry],
     });
+    this.dropped = new Counter({
+      name: `${p}_dropped_records_total`,
+      help: 'Messages not handled: redelivered ones whose effects this process already holds (reason already-applied).',
+      labelNames: ['topic', 'reason'],
+      registers: [registry],
+    });
+    this.lag = new Gauge({
+      name: `${p}_consumer_lag_records`,
+      help: 'Messages of a partition not handled yet, as of the last fetch; `input` names the cluster (a region, or main).',
+      labelNames: ['input', 'topic', 'partition'],
+      registers: [registry],
+    });
+    this.position = new Gauge({
+      name: `${p}_consumer_position`,
+      help: 'Offset after the last message handled, by partition.',
+      labelNames: ['input', 'topic', 'partition'],
+      registers: [registry],
+    });
+    this.replayBacklog = new Gauge({
+      name: `${p}_replay_backlog_records`,
+      help: 'Messages a restart would read again because their effects are held in memory only (open windows); the committed offset trails the position by this much.',
+      labelNames: ['input', 'topic', 'partition'],
+      registers: [registry],
+    });
     this.flushSeconds = new Histogram({ name: `${p}_flush_seconds`, help: 'Duration of one flush (compute and publish or persist).', registers: [registry] });
     this.freshnessSeconds = new Histogram({
       name: `${p}_freshness_seconds`,
-      help: 'From a record reaching the pipeline to its effect leaving this stage.',
+      help: 'From a record reaching the pipeline (its publish time on the input topic) to its effect leaving this stage.',
       buckets: [0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30],
       registers: [registry],
     });
@@ -73,6 +101,19 @@ export class StageMetrics {
         this.set(sinceFlush());
       },
     });
+  }
+
+  /** Forgets the per-partition gauges of a partition this member no longer reads. */
+  partitionGone(input: string, topic: string, partition: number): void {
+    const labels = { input, topic, partition: String(partition) };
+    this.lag.remove(labels);
+    this.position.remove(labels);
+    this.replayBacklog.remove(labels);
+  }
+
+  /** Milliseconds since the last completed flush. */
+  msSinceFlush(): number {
+    return Date.now() - this.lastFlushAt;
   }
 
   flushed(): void {

@@ -1,51 +1,93 @@
-import { broadcastGroup, type BusMessage, type Subscription } from '@topology/bus';
-import { EdgeContributionCodec, FlowPartialSnapshotCodec, Topics, type Rejection } from '@topology/contracts';
+import type { BusMessage, Subscription } from '@topology/bus';
+import { EdgeContributionCodec, FlowPartialSnapshotCodec, type Rejection, type WindowRef } from '@topology/contracts';
 import { IntermediaryResolver, type IntermediaryResolverConfig } from '@topology/intermediary';
 import { edgeKey, peerNodeId } from '@topology/model';
 import { exportCounterSet } from './metrics';
 import { decodeMetadataMessage } from './metadata-feed';
-import { StageRunner, type StageRunnerOptions } from './stage-runner';
+import { ReplayLedger } from './replay-ledger';
+import type { PartitionCheckpoint, PartitionResume } from './stage-input';
+import { StageRunner, partitionId, type BroadcastSource, type InputSource, type StageRunnerOptions } from './stage-runner';
 
 export interface ResolveStageOptions extends StageRunnerOptions {
   resolver: IntermediaryResolverConfig;
-  groupId?: string;
 }
 
-/** Stage 2 on the bus: partial aggregates in, resolved edge contributions out (and chains back in). */
+const INPUT = 'main';
+
+/**
+ * Stage 2 on the bus: partial aggregates in, resolved edge contributions out (and chains back in).
+ *
+ * The resolver keeps the latest snapshot per (window, scope, key) until it evicts the window. With
+ * an input that commits checkpoints, a partition's checkpoint is the oldest of the latest snapshots
+ * it still holds, so a restart reads each of them again and recomputes the same contributions.
+ */
 export class ResolveStage extends StageRunner {
   readonly resolver: IntermediaryResolver;
+  private readonly input;
+  private readonly ledger: ReplayLedger<WindowRef> | undefined;
+  /** Per partition, the offset below which an earlier member may have handled messages and published what they gave. */
+  private readonly takenOverBelow = new Map<string, number>();
 
   constructor(private readonly o: ResolveStageOptions) {
     super('intermediary-resolver', o);
     this.resolver = new IntermediaryResolver(o.resolver, o.clock);
+    this.input = this.defaultInput();
+    this.ledger = this.input.checkpoints ? new ReplayLedger<WindowRef>() : undefined;
     exportCounterSet(o.registry, 'topology_intermediary_resolver', this.resolver.counters);
   }
 
-  protected async subscribe(): Promise<Subscription[]> {
-    const { bus, instanceId } = this.o;
+  protected subscribe(): Promise<Subscription[]> {
+    return this.subscribeSources();
+  }
+
+  protected override broadcasts(): BroadcastSource[] {
     return [
-      await bus.subscribe({
-        topics: [Topics.metadata],
-        groupId: broadcastGroup('intermediary-resolver.metadata', instanceId),
-        fromBeginning: true,
-        handler: this.batchHandler((m) => {
+      {
+        name: 'metadata',
+        topics: [this.topics.metadata],
+        handle: (m) => {
           const { events, rejections } = decodeMetadataMessage(m);
           const refused = events.flatMap((e) => this.resolver.applyMetadata(e));
           return [...rejections, ...refused.map((r) => ({ ...r, raw: m.value }))];
-        }),
-      }),
-      await bus.subscribe({
-        topics: [Topics.flowsPartial],
-        groupId: this.o.groupId ?? 'intermediary-resolver',
-        fromBeginning: true,
-        handler: this.batchHandler((m) => this.onSnapshot(m)),
-      }),
+        },
+      },
     ];
+  }
+
+  protected override inputs(): InputSource[] {
+    return [{ name: INPUT, input: this.input, topics: [this.topics.flowsPartial], handle: (m) => this.onSnapshot(m) }];
+  }
+
+  protected override checkpointOf(source: InputSource, topic: string, partition: number, nextOffset: string): PartitionCheckpoint {
+    const oldest = this.ledger?.oldest(partitionId(source.name, topic, partition), (w) => this.resolver.retainsWindow(w));
+    return { offset: oldest === undefined ? nextOffset : String(oldest.offset), metadata: '' };
+  }
+
+  protected override resumePartition(source: InputSource, topic: string, partition: number, resume: PartitionResume): void {
+    this.takenOverBelow.set(partitionId(source.name, topic, partition), resume.endOffset);
+  }
+
+  protected override forgetPartition(source: InputSource, topic: string, partition: number): void {
+    const id = partitionId(source.name, topic, partition);
+    this.ledger?.forget(id);
+    this.takenOverBelow.delete(id);
   }
 
   private onSnapshot(message: BusMessage): Rejection[] {
     try {
-      return this.resolver.accept(FlowPartialSnapshotCodec.decode(message.value)).map((r) => ({ ...r, raw: message.value }));
+      const snapshot = FlowPartialSnapshotCodec.decode(message.value);
+      const id = partitionId(INPUT, message.topic, message.partition);
+      // What an earlier member emitted for windows read again here is unknown to this resolver.
+      const inherited = Number(message.offset) < (this.takenOverBelow.get(id) ?? 0);
+      const rejections = this.resolver.accept(snapshot, { inherited }).map((r) => ({ ...r, raw: message.value }));
+      if (this.ledger !== undefined && snapshot.window !== undefined) {
+        const window = `${snapshot.window.startMs}/${snapshot.window.endMs}`;
+        const slot = `${snapshot.scope}\u0000${snapshot.key}`;
+        // An empty snapshot withdraws its slot: nothing of it remains to rebuild.
+        if (snapshot.entries.length === 0) this.ledger.release(id, window, slot);
+        else this.ledger.keepLatest(id, window, slot, Number(message.offset), { startMs: snapshot.window.startMs, endMs: snapshot.window.endMs });
+      }
+      return rejections;
     } catch (e) {
       return [{ reason: 'malformed', message: `partial snapshot: ${e instanceof Error ? e.message : String(e)}`, raw: message.value }];
     }
@@ -53,12 +95,14 @@ export class ResolveStage extends StageRunner {
 
   protected async flush(): Promise<void> {
     const { contributions, forwards } = this.resolver.flush();
+    const now = this.o.clock.now();
+    for (const c of contributions) this.observeFreshness(c.ingestedAtMs, now);
     await Promise.all([
       this.publish(
-        Topics.edgesResolved,
+        this.topics.edgesResolved,
         contributions.map((c) => ({ key: edgeKey(peerNodeId(c.src, 'cluster'), peerNodeId(c.dst, 'cluster')), value: EdgeContributionCodec.encode(c) })),
       ),
-      this.publish(Topics.flowsPartial, forwards.map((f) => ({ key: f.key, value: FlowPartialSnapshotCodec.encode(f) }))),
+      this.publish(this.topics.flowsPartial, forwards.map((f) => ({ key: f.key, value: FlowPartialSnapshotCodec.encode(f) }))),
     ]);
   }
 }
