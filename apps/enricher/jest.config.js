@@ -1,0 +1,1 @@
+module.exports = { displayName: 'enricher', preset: '../../jest.preset.js', rootDir: '.' };

@@ -1,0 +1,1 @@
+module.exports = { displayName: 'flow-ingestor', preset: '../../jest.preset.js', rootDir: '.' };

@@ -1,0 +1,1 @@
+module.exports = { displayName: 'intermediary-resolver', preset: '../../jest.preset.js', rootDir: '.' };

@@ -1,0 +1,1 @@
+module.exports = { displayName: 'query-gateway', preset: '../../jest.preset.js', rootDir: '.' };

@@ -1,0 +1,43 @@
+import * as os from 'os';
+import { ConfigError, EnvReader } from '@topology/runtime-pipeline';
+
+export interface QueryGatewayAppConfig {
+  /** Unique per process start (traces). */
+  instanceId: string;
+  /** Folder of the embedded network store the enricher writes (`network.sqlite`), opened read-only. */
+  dataDir: string;
+  /** History bucket width of the store, milliseconds; the one the enricher writes with. */
+  bucketMs: number;
+  /** gRPC listen address of `topology.v1.TopologyService`, `host:port`. */
+  grpcAddress: string;
+  /** Listen address of probes and metrics, `host:port`. */
+  httpAddress: string;
+  /** Width of the live view (a request without a time range), milliseconds back from now. */
+  liveTtlMs: number;
+  /** Milliseconds between attempts to open a store its writer has not created yet. */
+  storeRetryMs: number;
+  /** Export the gateway's own traces over OTLP (`OTEL_EXPORTER_OTLP_ENDPOINT`). */
+  tracing: boolean;
+}
+
+/** Reads and checks the query gateway's environment; throws a ConfigError listing every wrong value. */
+export function loadQueryGatewayConfig(env: NodeJS.ProcessEnv = process.env): QueryGatewayAppConfig {
+  const r = new EnvReader(env);
+  const config: QueryGatewayAppConfig = {
+    instanceId: r.name('TOPOLOGY_INSTANCE_ID', `${os.hostname().replace(/[^A-Za-z0-9._-]/g, '-')}-${process.pid}`),
+    dataDir: r.string('TOPOLOGY_DATA_DIR', '.data/network'),
+    bucketMs: r.int('TOPOLOGY_BUCKET_MS', 60_000, { min: 1_000 }),
+    grpcAddress: r.address('TOPOLOGY_GRPC_ADDRESS', '0.0.0.0:50051'),
+    httpAddress: r.address('TOPOLOGY_HTTP_ADDRESS', '0.0.0.0:4384'),
+    liveTtlMs: r.int('TOPOLOGY_LIVE_TTL_MS', 15 * 60_000, { min: 1_000 }),
+    storeRetryMs: r.int('TOPOLOGY_STORE_RETRY_MS', 500, { min: 10, max: 60_000 }),
+    tracing: r.bool('TOPOLOGY_TRACING', false),
+  };
+  const problems = [...r.problems];
+  const port = (address: string) => address.slice(address.lastIndexOf(':') + 1);
+  if (problems.length === 0 && port(config.grpcAddress) === port(config.httpAddress) && port(config.grpcAddress) !== '0') {
+    problems.push('TOPOLOGY_GRPC_ADDRESS and TOPOLOGY_HTTP_ADDRESS use the same port');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

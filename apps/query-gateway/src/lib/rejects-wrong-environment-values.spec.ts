@@ -1,0 +1,27 @@
+import { ConfigError } from '@topology/runtime-pipeline';
+import { loadQueryGatewayConfig } from './query-gateway.config';
+
+function problemsOf(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadQueryGatewayConfig(env);
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
+  }
+  return [];
+}
+
+describe('query gateway configuration from the environment', () => {
+  it('serves gRPC on 50051 and probes on 4384 by default, reading the store the enricher writes', () => {
+    const config = loadQueryGatewayConfig({});
+    expect({ grpc: config.grpcAddress, http: config.httpAddress, dataDir: config.dataDir }).toEqual({ grpc: '0.0.0.0:50051', http: '0.0.0.0:4384', dataDir: '.data/network' });
+  });
+
+  it('reports every wrong value at once, and two listeners on one port', () => {
+    expect(problemsOf({ TOPOLOGY_GRPC_ADDRESS: 'nowhere', TOPOLOGY_LIVE_TTL_MS: '-1' })).toEqual([
+      'TOPOLOGY_GRPC_ADDRESS="nowhere": expected host:port',
+      'TOPOLOGY_LIVE_TTL_MS="-1": expected an integer in [1000, 9007199254740991]',
+    ]);
+    expect(problemsOf({ TOPOLOGY_GRPC_ADDRESS: '0.0.0.0:9000', TOPOLOGY_HTTP_ADDRESS: '127.0.0.1:9000' })).toEqual(['TOPOLOGY_GRPC_ADDRESS and TOPOLOGY_HTTP_ADDRESS use the same port']);
+  });
+});
