@@ -1,0 +1,1 @@
+module.exports = { displayName: 'kafka-tools', preset: '../../jest.preset.js', rootDir: '.' };

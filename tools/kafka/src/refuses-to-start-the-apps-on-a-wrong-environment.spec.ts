@@ -1,0 +1,29 @@
+import { execFile } from 'child_process';
+import * as path from 'path';
+import type { AppName } from './lib/app-process';
+import { builtApps } from './lib/built-apps';
+
+jest.setTimeout(120_000);
+
+function run(app: AppName, env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  const main = path.join(builtApps(), 'apps', app, 'src', 'main.js');
+  return new Promise((resolve) => {
+    execFile(process.execPath, [main], { env: { ...process.env, ...env }, timeout: 60_000 }, (error, _stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stderr });
+    });
+  });
+}
+
+describe('the built apps, started with wrong settings', () => {
+  it.each<[AppName, Record<string, string>, string[]]>([
+    ['flow-ingestor', { TOPOLOGY_REGIONS: 'us-east-1', TOPOLOGY_TOPIC_PARTITIONS: 'many' }, ['TOPOLOGY_TOPIC_PARTITIONS="many"', 'TOPOLOGY_KAFKA_BROKERS_us_east_1 is not set']],
+    ['intermediary-resolver', { TOPOLOGY_KAFKA_BROKERS: 'localhost', TOPOLOGY_MAX_CHAIN_DEPTH: '99' }, ['"localhost" is not host:port', 'TOPOLOGY_MAX_CHAIN_DEPTH="99"']],
+    ['enricher', { TOPOLOGY_RETENTION_MS: '1000', TOPOLOGY_WINDOW_MS: 'x' }, ['TOPOLOGY_RETENTION_MS="1000"', 'TOPOLOGY_WINDOW_MS="x"']],
+    ['query-gateway', { TOPOLOGY_GRPC_ADDRESS: 'grpc', TOPOLOGY_TRACING: 'sometimes' }, ['TOPOLOGY_GRPC_ADDRESS="grpc"', 'TOPOLOGY_TRACING="sometimes"']],
+  ])('%s exits 2 and names each wrong value on a line of its own', async (app, env, lines) => {
+    const { code, stderr } = await run(app, env);
+    expect(code).toBe(2);
+    expect(stderr.split('\n')[0]).toBe(`${app}: invalid configuration:`);
+    for (const line of lines) expect(stderr.split('\n').filter((l) => l.startsWith('  - ') && l.includes(line))).toHaveLength(1);
+  });
+});
