@@ -22,6 +22,7 @@ const options = readOptions({
   warmup: { default: 200, description: 'untimed queries per path first' },
   depth: { default: 3, description: 'traversal depth, hops' },
   'page-size': { default: 0, description: 'nodes per page; 0 = the gateway default' },
+  paths: { default: 'grpc,service,store', description: 'paths to time, of grpc, service, store (one alone suits --cpu-prof)' },
   json: { default: '', description: 'write the result as JSON to this file' },
 });
 
@@ -90,8 +91,9 @@ async function main(): Promise<void> {
     const service = new TopologyQueryService([{ layer: 'network', reader: app.store }], { liveTtlMs: config.liveTtlMs });
     const maxVisited = service.config.maxVisited;
 
-    const paths: { name: string; run: (q: Query) => Promise<{ nodes: number; edges: number }> }[] = [
+    const allPaths: { id: string; name: string; run: (q: Query) => Promise<{ nodes: number; edges: number }> }[] = [
       {
+        id: 'grpc',
         name: 'gRPC client → all-in-one',
         run: async (q) => {
           const r = await client.traverse({
@@ -106,6 +108,7 @@ async function main(): Promise<void> {
         },
       },
       {
+        id: 'service',
         name: 'query service in process (no gRPC)',
         run: async (q) => {
           const r = await service.traverse({ roots: [q.root], direction: q.direction, depth: options.depth, granularity: q.granularity, range, ...(pageSize ? { pageSize } : {}) });
@@ -113,6 +116,7 @@ async function main(): Promise<void> {
         },
       },
       {
+        id: 'store',
         name: 'store traversal alone (whole result, no paging)',
         run: async (q) => {
           const r = await app.store.traverse({ roots: [q.root], direction: q.direction, depth: options.depth, granularity: q.granularity, range, maxVisited });
@@ -124,6 +128,9 @@ async function main(): Promise<void> {
     const appEdges = await app.store.listEdges({ granularity: 'app', range });
     const clusterEdges = await app.store.listEdges({ granularity: 'cluster', range });
     const roots = { app: workloadsWithEdges(appEdges, 'app'), cluster: workloadsWithEdges(clusterEdges, 'cluster') };
+    const wanted = new Set(options.paths.split(',').map((p) => p.trim()));
+    const paths = allPaths.filter((p) => wanted.has(p.id));
+    if (paths.length === 0) throw new Error(`--paths names none of ${allPaths.map((p) => p.id).join(', ')}`);
     const warmup = queryMix(roots, options.warmup, options.seed + 1);
     const timed = queryMix(roots, options.queries, options.seed);
     report.note(
@@ -137,7 +144,7 @@ async function main(): Promise<void> {
       report.note(`${path.name}: median answer ${count(median(nodes))} nodes / ${count(median(edges))} edges (max ${count(Math.max(...nodes))} / ${count(Math.max(...edges))})`);
       report.add({ name: `${path.name}: p50`, value: d.p50, unit: 'ms', text: ms(d.p50) });
       report.add({ name: `${path.name}: p90`, value: d.p90, unit: 'ms', text: ms(d.p90) });
-      const isApi = path === paths[0];
+      const isApi = path.id === 'grpc';
       report.add({ name: `${path.name}: p99`, value: d.p99, unit: 'ms', text: ms(d.p99), ...(isApi ? { target: { max: TARGET_P99_MS, text: `p99 < ${TARGET_P99_MS} ms` } } : {}) });
       report.add({ name: `${path.name}: max`, value: d.max, unit: 'ms', text: ms(d.max) });
       for (const direction of DIRECTIONS) {
