@@ -13,6 +13,9 @@ export function builtApps(): string {
   const given = process.env['TOPOLOGY_DIST'];
   if (given !== undefined && given !== '') return path.resolve(given);
   const root = repositoryRoot();
+  // Already running from `npm run build`'s output (a bench): start the apps from the same build.
+  const dist = path.join(root, 'dist');
+  if (__dirname.startsWith(dist + path.sep) && fs.existsSync(path.join(dist, 'apps'))) return dist;
   const out = path.join(root, '.data', `it-dist-${process.pid}`);
   if (fs.existsSync(path.join(out, '.complete'))) return out;
   fs.rmSync(out, { recursive: true, force: true });

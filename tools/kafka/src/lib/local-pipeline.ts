@@ -7,6 +7,7 @@ import { pipelineTopics, type PipelineTopics } from '@topology/runtime-pipeline'
 import { AppProcess, freePort, type AppName, type MetricSample } from './app-process';
 import { builtApps } from './built-apps';
 import { FAST_REPLAY_WINDOWS } from './network-map';
+import type { NetworkWindowSettings } from '@topology/runtime-pipeline';
 
 export interface LocalPipelineOptions {
   /** Brokers of the pipeline cluster, `host:port`. */
@@ -26,6 +27,10 @@ export interface LocalPipelineOptions {
   envOf?: Record<string, Record<string, string>>;
   /** Processes (by label) created but not started; a test starts them later with `restart`. */
   deferred?: string[];
+  /** Window settings of every stage; `FAST_REPLAY_WINDOWS` by default. */
+  windows?: NetworkWindowSettings;
+  /** Leave the apps' Kafka settings at their defaults instead of the small fetches and quick group timeouts tests use. */
+  defaultKafkaSettings?: boolean;
 }
 
 /** Settings that let a killed member leave its group within seconds rather than half a minute. */
@@ -68,6 +73,7 @@ export class LocalPipeline {
     const dataDir = path.join(options.runDir, 'data');
     const logs = path.join(options.runDir, 'logs');
     fs.mkdirSync(dataDir, { recursive: true });
+    const windows = options.windows ?? FAST_REPLAY_WINDOWS;
     const common: Record<string, string> = {
       TOPOLOGY_KAFKA_BROKERS: options.brokers,
       TOPOLOGY_TOPIC_PREFIX: options.prefix,
@@ -76,14 +82,18 @@ export class LocalPipeline {
       // Simulated fleets are dated in the past: keep their history.
       TOPOLOGY_RETENTION_MS: String(20 * 365 * 86_400_000),
       TOPOLOGY_KAFKA_LOG_LEVEL: 'error',
-      TOPOLOGY_WINDOW_MS: String(FAST_REPLAY_WINDOWS.windowMs),
-      TOPOLOGY_BUCKET_MS: String(FAST_REPLAY_WINDOWS.bucketMs),
-      TOPOLOGY_MAX_OUT_OF_ORDER_MS: String(FAST_REPLAY_WINDOWS.maxOutOfOrderMs),
-      TOPOLOGY_ALLOWED_LATENESS_MS: String(FAST_REPLAY_WINDOWS.allowedLatenessMs),
-      TOPOLOGY_HOLD_BACK_MS: String(FAST_REPLAY_WINDOWS.holdBackMs),
-      // A small simulated fleet writes little per partition: small fetches keep partitions in step in event time.
-      TOPOLOGY_KAFKA_MAX_BYTES_PER_PARTITION: '65536',
-      ...FAST_GROUPS,
+      TOPOLOGY_WINDOW_MS: String(windows.windowMs),
+      TOPOLOGY_BUCKET_MS: String(windows.bucketMs),
+      TOPOLOGY_MAX_OUT_OF_ORDER_MS: String(windows.maxOutOfOrderMs),
+      TOPOLOGY_ALLOWED_LATENESS_MS: String(windows.allowedLatenessMs),
+      TOPOLOGY_HOLD_BACK_MS: String(windows.holdBackMs),
+      ...(options.defaultKafkaSettings
+        ? {}
+        : {
+            // A small simulated fleet writes little per partition: small fetches keep partitions in step in event time.
+            TOPOLOGY_KAFKA_MAX_BYTES_PER_PARTITION: '65536',
+            ...FAST_GROUPS,
+          }),
       ...options.env,
     };
     const regions = options.regions ?? [{ region: 'local', brokers: options.brokers }];
@@ -101,8 +111,10 @@ export class LocalPipeline {
     const pipeline = new LocalPipeline(options, ingestor, resolvers, enricher, gateway, `127.0.0.1:${grpcPort}`);
     try {
       // The enricher creates the store and the topics first; the others then start side by side.
-      enricher.start();
-      await enricher.waitReady();
+      if (!options.deferred?.includes(enricher.label)) {
+        enricher.start();
+        await enricher.waitReady();
+      }
       const rest = [...resolvers, ingestor, gateway].filter((p) => !options.deferred?.includes(p.label));
       for (const p of rest) p.start();
       await Promise.all(rest.map((p) => p.waitReady()));
@@ -163,8 +175,8 @@ export class LocalPipeline {
    * Waits until every stage has handled every message of its inputs, holds no flow back, and
    * nothing new was written to any input for `stableMs`.
    */
-  async waitQuiet(timeoutMs = 180_000, stableMs = 2_000): Promise<void> {
-    const inputs: { stage: string; input: string; topics: string[]; brokers: string }[] = [
+  async waitQuiet(timeoutMs = 180_000, stableMs = 2_000, only?: AppName[]): Promise<void> {
+    const all: { stage: string; input: string; topics: string[]; brokers: string }[] = [
       ...(this.options.regions ?? [{ region: 'local', brokers: this.options.brokers }]).map((r) => ({
         stage: 'flow_ingestor',
         input: r.region,
@@ -174,6 +186,7 @@ export class LocalPipeline {
       { stage: 'intermediary_resolver', input: 'main', topics: [this.topics.flowsPartial], brokers: this.options.brokers },
       { stage: 'enricher', input: 'main', topics: [this.topics.edgesResolved], brokers: this.options.brokers },
     ];
+    const inputs = only === undefined ? all : all.filter((i) => only.some((app) => app.replace(/-/g, '_') === i.stage));
     const admins = new Map<string, ReturnType<Kafka['admin']>>();
     const adminOf = async (brokers: string) => {
       let admin = admins.get(brokers);
