@@ -5,7 +5,7 @@ const drivers = ['@nestjs/*', 'kafkajs', 'arangojs', '@clickhouse/*', 'chdb', 'b
 export default [
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
-  { ignores: ['**/dist', '**/node_modules', '**/.data', '**/.nx', 'tools/kafka/.cache', '**/generated/**'] },
+  { ignores: ['**/dist', '**/node_modules', '**/.data', '**/.nx', 'tmp', 'tools/kafka/.cache', '**/generated/**'] },
   {
     files: ['**/*.ts'],
     rules: {
@@ -13,7 +13,8 @@ export default [
         'error',
         {
           enforceBuildableLibDependency: false,
-          allow: [],
+          // The benchmarks measure the all-in-one composition itself, not a copy of its wiring.
+          allow: ['@topology/all-in-one'],
           depConstraints: [
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:runtime', 'type:adapter', 'type:domain', 'type:contracts', 'type:util', 'type:tools'] },
             { sourceTag: 'type:runtime', onlyDependOnLibsWithTags: ['type:runtime', 'type:adapter', 'type:domain', 'type:contracts', 'type:util', 'type:testing'] },
@@ -26,7 +27,7 @@ export default [
             },
             { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts', 'type:util'], bannedExternalImports: drivers },
             { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'], bannedExternalImports: drivers },
-            { sourceTag: 'type:tools', onlyDependOnLibsWithTags: ['type:tools', 'type:runtime', 'type:adapter', 'type:domain', 'type:contracts', 'type:util', 'type:testing'] },
+            { sourceTag: 'type:tools', onlyDependOnLibsWithTags: ['type:app', 'type:tools', 'type:runtime', 'type:adapter', 'type:domain', 'type:contracts', 'type:util', 'type:testing'] },
             { sourceTag: 'scope:network', onlyDependOnLibsWithTags: ['scope:network', 'scope:shared'] },
             { sourceTag: 'scope:application', onlyDependOnLibsWithTags: ['scope:application', 'scope:shared'] },
             { sourceTag: 'scope:request', onlyDependOnLibsWithTags: ['scope:request', 'scope:shared'] },

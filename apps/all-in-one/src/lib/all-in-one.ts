@@ -112,7 +112,8 @@ export class AllInOne {
       registry,
       instanceId: `all-in-one-${process.pid}`,
       flushIntervalMs: config.flushIntervalMs,
-      maxPendingRecords: 20_000,
+      // One bus batch: a handler waits for the flush, so a larger bound could never trigger one early.
+      maxPendingRecords: 1_000,
       log,
     };
     const stageConfigs = networkStageConfigs(config);
