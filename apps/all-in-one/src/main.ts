@@ -19,10 +19,12 @@ async function main(): Promise<void> {
     [
       'service topology all-in-one is running',
       `  gRPC API      ${app.grpcAddress}   (grpcurl -plaintext localhost:${app.grpcAddress.split(':').pop()} list)`,
-      `  HTTP intake   http://${app.httpAddress}/v1/flows   metrics /metrics   probes /healthz /readyz`,
+      `  HTTP intake   http://${app.httpAddress}/v1/flows  /v1/metadata  /v1/ipc   metrics /metrics   probes /healthz /readyz`,
+      `  OTLP          http://${app.application.otlpHttp.address} (/v1/metrics, /v1/traces)   gRPC ${app.application.otlpGrpc.address}`,
+      `  Zipkin        http://${app.request.zipkin.address}/api/v2/spans`,
       `  data          ${config.dataDir}`,
       config.simulate ? `  simulated fleet: ${config.simulationApps} apps, seed ${config.simulationSeed} (TOPOLOGY_SIMULATE=false to turn it off)` : '  simulated fleet: off',
-      '  try: npm run cli -- deps app:api-gateway --depth 2',
+      '  try: npm run cli -- deps app:apigateway --up     npm run cli -- coverage     npm run cli -- diagnose <app>',
     ].join('\n'),
   );
   let stopping = false;
