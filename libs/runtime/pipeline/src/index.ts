@@ -31,3 +31,4 @@ export * from './lib/request-layer.config';
 export * from './lib/trace-aggregate.stage';
 export * from './lib/zipkin-receiver';
 export * from './lib/renewing-producer-bus';
+export * from './lib/progress-clock';

@@ -210,7 +210,16 @@ export class LocalPipeline {
         for (const { stage, input, topics, brokers } of inputs) {
           const admin = await adminOf(brokers);
           for (const topic of topics) {
-            for (const { partition, high } of await admin.fetchTopicOffsets(topic)) {
+            // A broker that has just restarted answers NOT_LEADER until its partitions are loaded: not quiet yet.
+            const offsets = await admin.fetchTopicOffsets(topic).catch((e: unknown) => {
+              if ((e as { retriable?: unknown }).retriable === true) return undefined;
+              throw e;
+            });
+            if (offsets === undefined) {
+              behind.push(`${topic} has no leader yet`);
+              continue;
+            }
+            for (const { partition, high } of offsets) {
               ends.push(`${brokers}/${topic}/${partition}=${high}`);
               if (high === '0') continue;
               const position = Math.max(

@@ -76,7 +76,8 @@ export class FlowIngestStage extends StageRunner {
 
   constructor(private readonly o: FlowIngestStageOptions) {
     super('flow-ingestor', o);
-    this.ingestor = new FlowIngestor(o.ingestor, o.clock);
+    // Held flows wait in processing time for evidence only a running input can bring.
+    this.ingestor = new FlowIngestor(o.ingestor, this.progressClock);
     this.windowMs = o.ingestor.windowMs;
     this.regions = o.regions ?? [{ region: o.region, input: this.defaultInput() }];
     if (this.regions.length === 0) throw new Error('flow-ingestor: no region to read');
@@ -213,7 +214,8 @@ export class FlowIngestStage extends StageRunner {
    * every ownershipPublishIntervalMs.
    */
   private ownershipPublishedThrough(id: string, now: Position): Position {
-    const atMs = this.o.clock.now();
+    // The ingestor's clock: ownership is published on its time, which stands still while input stalls.
+    const atMs = this.progressClock.now();
     let history = this.handled.get(id);
     if (history === undefined) {
       history = [];

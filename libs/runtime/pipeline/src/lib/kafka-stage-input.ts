@@ -156,6 +156,7 @@ class CheckpointedConsumer implements Subscription {
     await consumer.connect();
     await consumer.subscribe({ topics: this.options.topics, fromBeginning: true });
     const joined = new Promise<void>((resolve, reject) => {
+      consumer.on(consumer.events.FETCH, () => this.options.onActivity?.());
       consumer.on(consumer.events.GROUP_JOIN, (event) => {
         this.onGroupJoin(event.payload.memberAssignment);
         resolve();
@@ -261,6 +262,7 @@ class CheckpointedConsumer implements Subscription {
       this.committed.set(key, stamp);
     }
     const position = Number(next);
+    this.options.onActivity?.();
     this.options.onProgress?.(batch.topic, batch.partition, {
       position,
       lag: Math.max(0, Number(batch.highWatermark) - position),

@@ -28,6 +28,8 @@ export interface StageInputSubscription {
   /** Partitions this member no longer reads (rebalance). */
   onPartitionsRevoked: (partitions: { topic: string; partition: number }[]) => Promise<void>;
   onProgress?: (topic: string, partition: number, progress: PartitionProgress) => void;
+  /** The input made progress: a fetch was answered (empty or not) or a batch handled. */
+  onActivity?: () => void;
 }
 
 /**

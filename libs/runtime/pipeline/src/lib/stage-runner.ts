@@ -5,6 +5,7 @@ import type { Clock } from '@topology/model';
 import type { Registry } from 'prom-client';
 import { DeadLetterPublisher } from './dead-letters';
 import { FlushGate } from './flush-gate';
+import { ProgressClock } from './progress-clock';
 import { StageMetrics } from './metrics';
 import { BusStageInput, type PartitionCheckpoint, type PartitionProgress, type PartitionResume, type StageInput } from './stage-input';
 import { DEFAULT_TOPICS, type PipelineTopics } from './topic-names';
@@ -32,6 +33,8 @@ export interface StageRunnerOptions {
    * restarted stage handles its first records knowing what it knew before it stopped.
    */
   broadcastEnds?: (topic: string) => Promise<Map<number, number>>;
+  /** Milliseconds an input may go without a fetch or a batch before `progressClock` stands still (5 000). */
+  inputStallMs?: number;
 }
 
 /** Topics every instance reads whole (metadata, learned ownership), through the bus. */
@@ -79,6 +82,11 @@ export abstract class StageRunner {
   protected readonly deadLetters: DeadLetterPublisher;
   protected readonly topics: PipelineTopics;
   protected readonly tracer: Tracer;
+  /**
+   * Processing time that stands still while an input reporting activity makes none (a broker
+   * down, a consumer rejoining): the clock for state that waits for input in processing time.
+   */
+  protected readonly progressClock: ProgressClock;
   private readonly gate: FlushGate;
   private readonly subscriptions: Subscription[] = [];
   private readonly partitions = new Map<string, PartitionState>();
@@ -96,6 +104,7 @@ export abstract class StageRunner {
     this.metrics = new StageMetrics(options.registry, stage);
     this.deadLetters = new DeadLetterPublisher(options.bus, this.metrics, options.clock);
     this.tracer = trace.getTracer('topology-pipeline');
+    this.progressClock = new ProgressClock(options.clock, options.inputStallMs ?? 5_000);
     this.gate = new FlushGate(
       () => this.timedFlush(),
       options.flushIntervalMs,
@@ -124,6 +133,7 @@ export abstract class StageRunner {
   async stop(): Promise<void> {
     this.started = false;
     await Promise.all(this.subscriptions.splice(0).map((s) => s.close()));
+    for (const source of this.inputs()) this.progressClock.forget(source.name);
     await this.gate.stop();
   }
 
@@ -204,6 +214,7 @@ export abstract class StageRunner {
           checkpoint: (topic, partition, nextOffset) => this.checkpointOf(source, topic, partition, nextOffset),
           onPartitionsRevoked: async (partitions) => this.revoked(source, partitions),
           onProgress: (topic, partition, progress) => this.progressed(source.name, topic, partition, progress),
+          onActivity: () => this.progressClock.activity(source.name),
         }),
       );
     }
