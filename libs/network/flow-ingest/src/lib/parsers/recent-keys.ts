@@ -1,3 +1,6 @@
+/** A key's place in the order is refreshed once it is this fraction of the TTL old. */
+const REFRESH_FRACTION = 16;
+
 /**
  * A bounded memory of keys with the event time each was last seen. A key counts as seen for
  * `ttlMs` after that time; beyond `capacity` keys the least recently seen one is forgotten. The
@@ -9,10 +12,15 @@ export class RecentKeys {
   /** Keys forgotten because the memory was full (not because they aged out). */
   evicted = 0;
 
+  /** How stale a key may get before a sighting moves it to the most recently seen end. */
+  private readonly refreshMs: number;
+
   constructor(
     private readonly capacity: number,
     private readonly ttlMs: number,
-  ) {}
+  ) {
+    this.refreshMs = Math.floor(ttlMs / REFRESH_FRACTION);
+  }
 
   get size(): number {
     return this.lastSeenMs.size;
@@ -25,20 +33,34 @@ export class RecentKeys {
   }
 
   touch(key: string, atMs: number): void {
-    const previous = this.lastSeenMs.get(key);
-    // Deleting first moves the key to the end, so Map order stays least recently seen first.
-    if (previous !== undefined) this.lastSeenMs.delete(key);
-    this.lastSeenMs.set(key, previous !== undefined && previous > atMs ? previous : atMs);
-    if (this.lastSeenMs.size > this.capacity) {
-      const oldest = this.lastSeenMs.keys().next();
+    const map = this.lastSeenMs;
+    const previous = map.get(key);
+    if (previous !== undefined) {
+      if (previous >= atMs) return;
+      // A key seen again soon is updated where it stands: moving it to the end (delete + set) on
+      // every sighting is most of the cost of a busy connection, and the order it keeps (least
+      // recently seen first, for eviction and expiry) is then only off by at most `refreshMs`.
+      if (atMs - previous <= this.refreshMs) {
+        map.set(key, atMs);
+        return;
+      }
+      map.delete(key);
+    }
+    map.set(key, atMs);
+    if (map.size > this.capacity) {
+      const oldest = map.keys().next();
       if (!oldest.done) {
-        this.lastSeenMs.delete(oldest.value);
+        map.delete(oldest.value);
         this.evicted++;
       }
     }
   }
 
-  /** Forgets keys not seen within the TTL before `nowMs`, from the least recently seen on. */
+  /**
+   * Forgets keys not seen within the TTL before `nowMs`, from the least recently seen on. It stops
+   * at the first key still fresh, so a key refreshed in place may shelter older ones behind it for
+   * up to `refreshMs`; `has` never trusts them.
+   */
   expire(nowMs: number): void {
     for (const [key, seenMs] of this.lastSeenMs) {
       if (nowMs - seenMs <= this.ttlMs) break;

@@ -48,6 +48,10 @@ export class VpcFlowLogParser implements FlowParser {
   /** `protocol ip port` of server endpoints seen in a handshake. */
   private readonly listeners: RecentKeys;
   private readonly tokens: string[] = [];
+  /** Per field position, whether a record's field is ever read; the others are not sliced out. */
+  private readonly read: Uint8Array;
+  /** The reverse connection key of the record at hand, once built ('' before). */
+  private reverseKey = '';
   private readonly ruleCounts: Record<VpcOrientationRule, number> = {
     'tcp-flags': 0,
     'known-connection': 0,
@@ -73,6 +77,15 @@ export class VpcFlowLogParser implements FlowParser {
     const ttlMs = options.memoryTtlMs ?? 3_600_000;
     this.connections = new RecentKeys(size, ttlMs);
     this.listeners = new RecentKeys(size, ttlMs);
+    this.read = new Uint8Array(format.fields.length);
+    // The first field is compared to the header's first name.
+    this.read[0] = 1;
+    for (const index of [
+      format.srcaddr, format.dstaddr, format.pktSrcaddr, format.pktDstaddr, format.srcport, format.dstport, format.protocol, format.packets, format.bytes,
+      format.start, format.end, format.action, format.logStatus, format.instanceId, format.tcpFlags, format.region, format.pktSrcAwsService, format.pktDstAwsService,
+    ]) {
+      if (index >= 0) this.read[index] = 1;
+    }
   }
 
   parse(payload: Uint8Array | string): ParseResult {
@@ -92,12 +105,12 @@ export class VpcFlowLogParser implements FlowParser {
   /** One record; undefined when it is skipped (no data, rejected traffic, a header line). */
   private parseRecord(line: string): ObservedFlow | RecordProblem | undefined {
     const f = this.format;
-    const tokens = splitFields(line, this.tokens);
+    const tokens = splitFields(line, this.tokens, this.read);
     if (tokens.length !== f.fields.length) {
       return new RecordProblem('malformed', `expected ${f.fields.length} fields (${f.fields.join(' ')}), got ${tokens.length}`);
     }
     // S3 delivery starts each file with the field names.
-    if (tokens[0] === f.fields[0] && this.isHeader(tokens)) {
+    if (tokens[0] === f.fields[0] && this.isHeader(splitFields(line, [], undefined))) {
       this.headers++;
       return undefined;
     }
@@ -203,10 +216,10 @@ export class VpcFlowLogParser implements FlowParser {
 
   private srcIsClient(tokens: string[], protocol: string, src: string, srcPort: number, dst: string, dstPort: number, flags: number, endMs: number): boolean {
     const forward = `${protocol} ${src} ${srcPort} ${dst} ${dstPort}`;
-    const reverse = `${protocol} ${dst} ${dstPort} ${src} ${srcPort}`;
-    const srcIsClient = this.orient(tokens, protocol, src, srcPort, dst, dstPort, flags, endMs, forward, reverse);
+    this.reverseKey = '';
+    const srcIsClient = this.orient(tokens, protocol, src, srcPort, dst, dstPort, flags, endMs, forward);
     this.ruleCounts[this.rule]++;
-    this.connections.touch(srcIsClient ? forward : reverse, endMs);
+    this.connections.touch(srcIsClient ? forward : this.reverse(protocol, src, srcPort, dst, dstPort), endMs);
     if (endMs > this.latestMs) this.latestMs = endMs;
     return srcIsClient;
   }
@@ -222,7 +235,6 @@ export class VpcFlowLogParser implements FlowParser {
     flags: number,
     endMs: number,
     forward: string,
-    reverse: string,
   ): boolean {
     if (flags >= 0 && (flags & TCP_SYN) !== 0) {
       this.rule = 'tcp-flags';
@@ -233,7 +245,7 @@ export class VpcFlowLogParser implements FlowParser {
     }
     this.rule = 'known-connection';
     if (this.connections.has(forward, endMs)) return true;
-    if (this.connections.has(reverse, endMs)) return false;
+    if (this.connections.has(this.reverse(protocol, src, srcPort, dst, dstPort), endMs)) return false;
     this.rule = 'listener';
     if (this.listeners.has(`${protocol} ${dst} ${dstPort}`, endMs)) return true;
     if (this.listeners.has(`${protocol} ${src} ${srcPort}`, endMs)) return false;
@@ -252,6 +264,12 @@ export class VpcFlowLogParser implements FlowParser {
     }
     this.rule = 'record-order';
     return true;
+  }
+
+  /** The key of the record's connection seen from its destination, built only when asked for. */
+  private reverse(protocol: string, src: string, srcPort: number, dst: string, dstPort: number): string {
+    if (this.reverseKey === '') this.reverseKey = `${protocol} ${dst} ${dstPort} ${src} ${srcPort}`;
+    return this.reverseKey;
   }
 
   private isHeader(tokens: string[]): boolean {
@@ -286,15 +304,18 @@ function portClass(port: number): number {
   return port < WELL_KNOWN_CEILING ? 0 : port < EPHEMERAL_FLOOR ? 1 : 2;
 }
 
-/** Splits a record on runs of spaces or tabs (AWS examples contain double spaces) into `into`. */
-function splitFields(line: string, into: string[]): string[] {
+/**
+ * Splits a record on runs of spaces or tabs (AWS examples contain double spaces) into `into`.
+ * With `read`, only the fields it marks are sliced out; the others count, as empty strings.
+ */
+function splitFields(line: string, into: string[], read: Uint8Array | undefined): string[] {
   into.length = 0;
   const length = line.length;
   let start = -1;
   for (let i = 0; i <= length; i++) {
     const c = i === length ? 32 : line.charCodeAt(i);
     if (c === 32 || c === 9) {
-      if (start >= 0) into.push(line.slice(start, i));
+      if (start >= 0) into.push(read === undefined || read[into.length] === 1 ? line.slice(start, i) : '');
       start = -1;
     } else if (start < 0) {
       start = i;
