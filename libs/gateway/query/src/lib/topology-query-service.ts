@@ -280,6 +280,8 @@ export class TopologyQueryService {
       }
       const edges: EdgeRecord[] = [];
       for (const edge of merged.merge.edges()) if (nodes.has(edge.src) && nodes.has(edge.dst)) edges.push(edge);
+      // Layers return edges in no set order; ties between equally strong paths go by key.
+      edges.sort((a, b) => compareIds(a.key, b.key));
       const healthLayers = (nodeId: NodeId): Layer[] => {
         const health = nodes.get(nodeId)?.health;
         return merged.merge.recordsOf(nodeId).filter((r) => r.record.health === health).map((r) => r.layer);

@@ -35,6 +35,7 @@ import {
   isVisible,
   layerEdgeRecord,
   nodeUpsertViolation,
+  TraversalGraph,
 } from '@topology/graph-store-contract';
 import { BucketFoldCache, IndexedBucket } from './bucket-fold-cache';
 import { EdgeBounds, EdgeWindow, GraphIndex } from './graph-index';
@@ -176,6 +177,7 @@ export class EmbeddedGraphStore<P> implements GraphLayerStore<P>, DeletesEdgeBuc
   readonly counters = new CounterSet<EmbeddedGraphStoreCounter>(EMBEDDED_GRAPH_STORE_COUNTERS);
 
   private readonly folds: BucketFoldCache<P>;
+  private readonly records = new WeakMap<FoldedEdge<P>, EdgeRecord>();
   private readonly index: GraphIndex | undefined;
   private readonly maxTrackedChanges: number;
   private seenWriteSeq = -1;
@@ -267,12 +269,12 @@ export class EmbeddedGraphStore<P> implements GraphLayerStore<P>, DeletesEdgeBuc
   async traverse(query: TraversalQuery): Promise<TraversalResult> {
     const buckets = this.window(query.range);
     const edgeWindow = this.edgeWindow(query.granularity, query.range, query.includeHops);
-    return this.read(() =>
-      breadthFirst(query, {
-        edgesAt: (frontier, side) => this.visibleEdges(this.edgesAt(frontier, side, edgeWindow), buckets, query),
-        nodes: (ids) => this.nodesById(ids),
-      }),
-    );
+    const graph: TraversalGraph = {
+      edgesAt: (frontier, side) => this.visibleEdges(this.edgesAt(frontier, side, edgeWindow), buckets, query),
+      nodes: (ids) => this.nodesById(ids),
+    };
+    // Readers order what they show (the gateway orders each page): no sort of the whole answer.
+    return this.read(() => breadthFirst(query, graph, { edgeOrder: 'followed' }));
   }
 
   async listEdges(query: EdgeListQuery): Promise<EdgeRecord[]> {
@@ -508,9 +510,26 @@ export class EmbeddedGraphStore<P> implements GraphLayerStore<P>, DeletesEdgeBuc
     const edges: EdgeRecord[] = [];
     for (const { id, src, dst } of rows) {
       const folded = this.fold(id, buckets.fromIndex, buckets.toIndex);
-      if (folded !== undefined && isVisible(folded, query.includeHops)) edges.push(layerEdgeRecord(this.layer, query.granularity, src, dst, folded));
+      if (folded !== undefined && isVisible(folded, query.includeHops)) edges.push(this.edgeRecord(folded, query.granularity, src, dst));
     }
     return edges;
+  }
+
+  /**
+   * The record of a folded edge, built once per fold: a fold stands for one edge (at the one
+   * granularity its id has) over one state of its buckets, so the record lives exactly as long
+   * as the fold cache keeps the fold, and repeated queries return the same frozen object.
+   */
+  private edgeRecord(folded: FoldedEdge<P>, granularity: Granularity, src: NodeId, dst: NodeId): EdgeRecord {
+    let record = this.records.get(folded);
+    if (record === undefined) {
+      record = layerEdgeRecord(this.layer, granularity, src, dst, folded);
+      Object.freeze(record.layers);
+      Object.freeze(record.props);
+      Object.freeze(record);
+      this.records.set(folded, record);
+    }
+    return record;
   }
 
   private fold(edgeId: number, fromIndex: number, toIndex: number): FoldedEdge<P> | undefined {
