@@ -47,7 +47,8 @@ export class VpcFlowLogParser implements FlowParser {
   private readonly connections: RecentKeys;
   /** `protocol ip port` of server endpoints seen in a handshake. */
   private readonly listeners: RecentKeys;
-  private readonly tokens: string[] = [];
+  /** The fields of the record at hand, by position; only those in `read` are current. */
+  private readonly tokens: string[];
   /** Per field position, whether a record's field is ever read; the others are not sliced out. */
   private readonly read: Uint8Array;
   /** The reverse connection key of the record at hand, once built ('' before). */
@@ -77,6 +78,7 @@ export class VpcFlowLogParser implements FlowParser {
     const ttlMs = options.memoryTtlMs ?? 3_600_000;
     this.connections = new RecentKeys(size, ttlMs);
     this.listeners = new RecentKeys(size, ttlMs);
+    this.tokens = new Array<string>(format.fields.length).fill('');
     this.read = new Uint8Array(format.fields.length);
     // The first field is compared to the header's first name.
     this.read[0] = 1;
@@ -105,12 +107,13 @@ export class VpcFlowLogParser implements FlowParser {
   /** One record; undefined when it is skipped (no data, rejected traffic, a header line). */
   private parseRecord(line: string): ObservedFlow | RecordProblem | undefined {
     const f = this.format;
-    const tokens = splitFields(line, this.tokens, this.read);
-    if (tokens.length !== f.fields.length) {
-      return new RecordProblem('malformed', `expected ${f.fields.length} fields (${f.fields.join(' ')}), got ${tokens.length}`);
+    const tokens = this.tokens;
+    const fieldCount = splitFields(line, tokens, this.read);
+    if (fieldCount !== f.fields.length) {
+      return new RecordProblem('malformed', `expected ${f.fields.length} fields (${f.fields.join(' ')}), got ${fieldCount}`);
     }
     // S3 delivery starts each file with the field names.
-    if (tokens[0] === f.fields[0] && this.isHeader(splitFields(line, [], undefined))) {
+    if (tokens[0] === f.fields[0] && this.isHeader(line)) {
       this.headers++;
       return undefined;
     }
@@ -272,8 +275,10 @@ export class VpcFlowLogParser implements FlowParser {
     return this.reverseKey;
   }
 
-  private isHeader(tokens: string[]): boolean {
+  private isHeader(line: string): boolean {
     const names = this.format.fields;
+    const tokens: string[] = [];
+    splitFields(line, tokens, undefined);
     for (let i = 0; i < names.length; i++) if (tokens[i] !== names[i]) return false;
     return true;
   }
@@ -305,23 +310,45 @@ function portClass(port: number): number {
 }
 
 /**
- * Splits a record on runs of spaces or tabs (AWS examples contain double spaces) into `into`.
- * With `read`, only the fields it marks are sliced out; the others count, as empty strings.
+ * Splits a record on runs of spaces or tabs (AWS examples contain double spaces) into `into`, and
+ * returns how many fields it has. With `read`, only the fields it marks are sliced out (the others
+ * are left as they were) and no more fields than it has are stored; `into` is written in place,
+ * never shortened, so it is not reallocated record after record.
  */
-function splitFields(line: string, into: string[], read: Uint8Array | undefined): string[] {
-  into.length = 0;
+function splitFields(line: string, into: string[], read: Uint8Array | undefined): number {
   const length = line.length;
+  const stored = read === undefined ? Number.MAX_SAFE_INTEGER : read.length;
+  let n = 0;
+  if (line.indexOf('\t') < 0) {
+    // Spaces only, as AWS writes records: the next separator is found by the string search.
+    let i = 0;
+    while (i < length) {
+      if (line.charCodeAt(i) === 32) {
+        i++;
+        continue;
+      }
+      let next = line.indexOf(' ', i);
+      if (next < 0) next = length;
+      if (n < stored && (read === undefined || read[n] === 1)) into[n] = line.slice(i, next);
+      n++;
+      i = next + 1;
+    }
+    return n;
+  }
   let start = -1;
   for (let i = 0; i <= length; i++) {
     const c = i === length ? 32 : line.charCodeAt(i);
     if (c === 32 || c === 9) {
-      if (start >= 0) into.push(read === undefined || read[into.length] === 1 ? line.slice(start, i) : '');
+      if (start >= 0) {
+        if (n < stored && (read === undefined || read[n] === 1)) into[n] = line.slice(start, i);
+        n++;
+      }
       start = -1;
     } else if (start < 0) {
       start = i;
     }
   }
-  return into;
+  return n;
 }
 
 /** The field's text, or `-` (the format's own "not applicable") when the format lacks it. */
