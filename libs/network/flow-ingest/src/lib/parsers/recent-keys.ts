@@ -33,8 +33,19 @@ export class RecentKeys {
   }
 
   touch(key: string, atMs: number): void {
+    this.record(key, this.lastSeenMs.get(key), atMs);
+  }
+
+  /** `touch` if `has` holds, in one lookup; whether it held. */
+  refresh(key: string, atMs: number): boolean {
+    const seenMs = this.lastSeenMs.get(key);
+    if (seenMs === undefined || atMs - seenMs > this.ttlMs) return false;
+    this.record(key, seenMs, atMs);
+    return true;
+  }
+
+  private record(key: string, previous: number | undefined, atMs: number): void {
     const map = this.lastSeenMs;
-    const previous = map.get(key);
     if (previous !== undefined) {
       if (previous >= atMs) return;
       // A key seen again soon is updated where it stands: moving it to the end (delete + set) on

@@ -222,7 +222,8 @@ export class VpcFlowLogParser implements FlowParser {
     this.reverseKey = '';
     const srcIsClient = this.orient(tokens, protocol, src, srcPort, dst, dstPort, flags, endMs, forward);
     this.ruleCounts[this.rule]++;
-    this.connections.touch(srcIsClient ? forward : this.reverse(protocol, src, srcPort, dst, dstPort), endMs);
+    // A known connection was refreshed when it was found.
+    if (this.rule !== 'known-connection') this.connections.touch(srcIsClient ? forward : this.reverse(protocol, src, srcPort, dst, dstPort), endMs);
     if (endMs > this.latestMs) this.latestMs = endMs;
     return srcIsClient;
   }
@@ -247,8 +248,8 @@ export class VpcFlowLogParser implements FlowParser {
       return !fromServer;
     }
     this.rule = 'known-connection';
-    if (this.connections.has(forward, endMs)) return true;
-    if (this.connections.has(this.reverse(protocol, src, srcPort, dst, dstPort), endMs)) return false;
+    if (this.connections.refresh(forward, endMs)) return true;
+    if (this.connections.refresh(this.reverse(protocol, src, srcPort, dst, dstPort), endMs)) return false;
     this.rule = 'listener';
     if (this.listeners.has(`${protocol} ${dst} ${dstPort}`, endMs)) return true;
     if (this.listeners.has(`${protocol} ${src} ${srcPort}`, endMs)) return false;
