@@ -3,6 +3,7 @@ import {
   FlowIngestStage,
   KafkaStageInput,
   StageAppHost,
+  ensureTopicsPatiently,
   flowInputTopicSpecs,
   kafkaClientConfig,
   networkStageConfigs,
@@ -31,7 +32,7 @@ export async function startFlowIngestor(config: FlowIngestorAppConfig, log?: (me
         // Exporters may not have written yet: create the input topics so the group can join.
         const admin = new KafkaBus(client);
         try {
-          await admin.ensureTopics(flowInputTopicSpecs(config.topics, config.partitions));
+          await ensureTopicsPatiently(admin, flowInputTopicSpecs(config.topics, config.partitions), ctx.log);
         } finally {
           await admin.close();
         }

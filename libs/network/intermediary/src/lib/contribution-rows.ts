@@ -287,6 +287,11 @@ export class EmittedContributions {
     return this.byScope.size;
   }
 
+  /** Whether a contribution from `src` to `dst` in `scope` is currently emitted. */
+  has(scope: string, src: NodeId, dst: NodeId): boolean {
+    return this.byScope.get(scope)?.get(src)?.byDst.has(dst) === true;
+  }
+
   begin(ingestedAtMs: number): void {
     this.generation++;
     this.ingestedAtMs = ingestedAtMs;

@@ -31,7 +31,7 @@ export const INTERMEDIARY_RESOLVER_COUNTERS = {
   unresolved_intermediaries: 'Client edges to an intermediary that had no outbound traffic in the window, emitted new or changed',
   windows_evicted: 'Windows whose state was dropped retentionMs after their end or last update',
   inherited_withdrawals:
-    'Withdrawals of a client → intermediary dependency that an earlier instance may have emitted while the intermediary had no outbound traffic, sent once the client resolves in a window taken over (restart, rebalance)',
+    'Withdrawals, in a window taken over from an earlier instance (restart, rebalance), of client dependencies that instance may have emitted from a partial view of the window (no outbound yet, or backends outside the listener not yet narrowed away), each sent once',
 } as const;
 
 export type IntermediaryResolverCounter = keyof typeof INTERMEDIARY_RESOLVER_COUNTERS;
@@ -73,10 +73,10 @@ interface KeyState {
   forwarded: Map<string, FlowAggregate[]>;
   /**
    * Set when snapshots of this key were taken over from an earlier instance, whose emissions this
-   * one does not know; holds the clients whose possibly emitted dependency on the intermediary
-   * was already withdrawn.
+   * one does not know; holds the `client dst` pairs whose possibly emitted dependency was already
+   * withdrawn.
    */
-  inherited?: Set<NodeId>;
+  inherited?: Set<string>;
 }
 
 interface WindowState {
@@ -340,7 +340,7 @@ export class IntermediaryResolver {
     emitted: EmittedContributions,
     forwards: Map<NodeId, Map<string, FlowAggregate>>,
     out: EdgeContribution[],
-    inherited?: Set<NodeId>,
+    inherited?: Set<string>,
   ): void {
     const { kind, name } = parseNodeId(intermediary);
     const isThis = (p: Peer) => (kind === 'app' ? p.kind === 'workload' && p.app === name : p.kind === 'intermediary' && p.id === name);
@@ -405,17 +405,38 @@ export class IntermediaryResolver {
       }
       // Diffing client by client lets one client's drafts be reused by the next.
       if (row.size > 0) emitted.replaceRow(viaScope, client, row, out);
-      if (inherited !== undefined && !inherited.has(client)) {
-        // An earlier instance may have emitted client → intermediary while there was no outbound
-        // traffic yet; this instance never did, so its own diff cannot withdraw it.
-        inherited.add(client);
-        const targets = new Map<NodeId, ConnectionGroup>();
-        for (const c of parts) targets.set(c.dstNode, c);
-        for (const c of targets.values()) out.push(withdrawalOf(emitted.window, viaScope, c));
-        this.counters.inc('inherited_withdrawals', targets.size);
-      }
+      if (inherited !== undefined) this.withdrawInherited(inherited, viaScope, parts, backends, emitted, out);
     }
     emitted.replaceRows(hopScope, hops, out);
+  }
+
+  /**
+   * An earlier instance resolved this window from whatever part of it it had read: a client may
+   * have gone to the intermediary itself (no outbound yet) or to any backend (before the listener's
+   * targets were among the outbound). Every such dependency this instance does not emit now is
+   * withdrawn once; its own later emissions it withdraws by its own diff.
+   */
+  private withdrawInherited(
+    done: Set<string>,
+    scope: string,
+    parts: readonly ConnectionGroup[],
+    backends: readonly Backend[],
+    emitted: EmittedContributions,
+    out: EdgeContribution[],
+  ): void {
+    const first = parts[0];
+    if (first === undefined) return;
+    const targets = new Map<NodeId, Peer>();
+    for (const c of parts) targets.set(c.dstNode, c.dst);
+    for (const b of backends) targets.set(b.group.dstNode, b.group.dst);
+    for (const [node, peer] of targets) {
+      const pair = `${first.srcNode} ${node}`;
+      if (done.has(pair)) continue;
+      done.add(pair);
+      if (emitted.has(scope, first.srcNode, node)) continue;
+      out.push(withdrawalOf(emitted.window, scope, first.src, peer, first.via));
+      this.counters.inc('inherited_withdrawals');
+    }
   }
 
   /** Splits one client group over the candidate backends: c → b gets each counter × y_b / Σy. */
@@ -502,15 +523,15 @@ export class IntermediaryResolver {
   }
 }
 
-/** A removal of the client → intermediary dependency of an inbound group: it names the contribution, counts nothing. */
-function withdrawalOf(window: WindowRef, scope: string, inbound: ConnectionGroup): EdgeContribution {
+/** A removal of a dependency: it names the contribution (src, dst, window, scope), counts nothing. */
+function withdrawalOf(window: WindowRef, scope: string, src: Peer, dst: Peer, via: readonly string[]): EdgeContribution {
   return {
     window,
     scope,
-    src: inbound.src,
-    dst: inbound.dst,
+    src,
+    dst,
     hop: false,
-    via: [...inbound.via],
+    via: [...via],
     confidence: 0,
     ports: [],
     bytesSent: 0,

@@ -1,9 +1,9 @@
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
-import { KafkaBus, consoleBusLogger, type BusLogger } from '@topology/bus-kafka';
+import { KafkaBus, KafkaBusError, consoleBusLogger, type BusLogger } from '@topology/bus-kafka';
 import { systemClock } from '@topology/model';
 import type { Registry } from 'prom-client';
-import type { Bus } from '@topology/bus';
+import type { Bus, TopicSpec } from '@topology/bus';
 import { KafkaStageInput } from './kafka-stage-input';
 import { RenewingProducerBus } from './renewing-producer-bus';
 import { createMetricsRegistry } from './metrics';
@@ -80,7 +80,7 @@ export class StageAppHost {
     );
     const input = new KafkaStageInput({ kafka: kafkaClientConfig(config, config.brokers, '-input'), name: 'pipeline', onFatal: (e) => liveness.fail('kafka', e.message) });
     try {
-      await bus.ensureTopics(networkTopicSpecs(config.topics, config.partitions));
+      await ensureTopicsPatiently(bus, networkTopicSpecs(config.topics, config.partitions), log);
       readiness.ready('kafka');
       const runnerOptions: StageRunnerOptions = {
         bus,
@@ -121,6 +121,26 @@ export class StageAppHost {
       await this.tracing.shutdown();
     })();
     return this.stopping;
+  }
+}
+
+/**
+ * Creates the topics a stage uses, waiting out a cluster that is still starting (unreachable, no
+ * leader or no metadata for a topic yet) for up to `patienceMs`; other failures throw at once.
+ */
+export async function ensureTopicsPatiently(bus: Bus, specs: TopicSpec[], log: (message: string) => void, patienceMs = 60_000): Promise<void> {
+  const deadline = Date.now() + patienceMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await bus.ensureTopics(specs);
+      return;
+    } catch (e) {
+      const code = e instanceof KafkaBusError ? e.code : undefined;
+      const transient = code === 'unreachable' || code === 'timeout' || code === 'unknown-topic';
+      if (!transient || Date.now() > deadline) throw e;
+      if (attempt === 1) log(`creating topics: ${e instanceof Error ? e.message : String(e)}; retrying`);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(250 * attempt, 2_000)));
+    }
   }
 }
 
