@@ -22,7 +22,7 @@ const options = readOptions({
   warmup: { default: 200, description: 'untimed queries per path first' },
   depth: { default: 3, description: 'traversal depth, hops' },
   'page-size': { default: 0, description: 'nodes per page; 0 = the gateway default' },
-  paths: { default: 'grpc,service,store', description: 'paths to time, of grpc, service, store (one alone suits --cpu-prof)' },
+  paths: { default: 'grpc-network,grpc,service,store', description: 'paths to time, of grpc-network, grpc, service, store (one alone suits --cpu-prof)' },
   json: { default: '', description: 'write the result as JSON to this file' },
 });
 
@@ -101,6 +101,22 @@ async function main(): Promise<void> {
             direction: DIRECTION_NAMES[q.direction],
             depth: options.depth,
             granularity: GRANULARITY_NAMES[q.granularity],
+            range,
+            ...(pageSize ? { pageSize } : {}),
+          });
+          return { nodes: r.nodes.length, edges: r.edges.length };
+        },
+      },
+      {
+        id: 'grpc-network',
+        name: 'gRPC client → all-in-one, network layer asked for',
+        run: async (q) => {
+          const r = await client.traverse({
+            roots: [q.root],
+            direction: DIRECTION_NAMES[q.direction],
+            depth: options.depth,
+            granularity: GRANULARITY_NAMES[q.granularity],
+            layers: ['LAYER_NETWORK'],
             range,
             ...(pageSize ? { pageSize } : {}),
           });
