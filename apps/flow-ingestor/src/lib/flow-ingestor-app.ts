@@ -42,6 +42,7 @@ export async function startFlowIngestor(config: FlowIngestorAppConfig, log?: (me
         }
         const input = new KafkaStageInput({ kafka: client, name: region, onFatal: (e) => ctx.liveness.fail(`kafka ${region}`, e.message) });
         own.push(input);
+        await input.waitForTopics(flowInputTopicSpecs(config.topics, config.partitions).map((s) => s.topic));
         regions.push({ region, input });
       }
       const stages = networkStageConfigs(config.network);

@@ -75,6 +75,11 @@ export class KafkaStageInput implements StageInput {
     return (await this.topicEnds(topic)).get(partition) ?? 0;
   }
 
+  /** Resolves once every topic has a leader for each partition (a topic created moments ago may not yet). */
+  async waitForTopics(topics: string[]): Promise<void> {
+    for (const topic of topics) await this.topicEnds(topic);
+  }
+
   /** The end offset (next offset to be written) of every partition of a topic. */
   async topicEnds(topic: string): Promise<Map<number, number>> {
     const admin = await this.connectedAdmin();

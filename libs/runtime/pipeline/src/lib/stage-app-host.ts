@@ -80,7 +80,9 @@ export class StageAppHost {
     );
     const input = new KafkaStageInput({ kafka: kafkaClientConfig(config, config.brokers, '-input'), name: 'pipeline', onFatal: (e) => liveness.fail('kafka', e.message) });
     try {
-      await ensureTopicsPatiently(bus, networkTopicSpecs(config.topics, config.partitions), log);
+      const specs = networkTopicSpecs(config.topics, config.partitions);
+      await ensureTopicsPatiently(bus, specs, log);
+      await input.waitForTopics(specs.map((s) => s.topic));
       readiness.ready('kafka');
       const runnerOptions: StageRunnerOptions = {
         bus,
