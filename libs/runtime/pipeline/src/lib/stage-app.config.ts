@@ -1,3 +1,4 @@
+import { randomBytes } from 'crypto';
 import * as os from 'os';
 import type { KafkaBusConfigInput, BusLogLevel } from '@topology/bus-kafka';
 import { DEFAULT_FLOW_INGESTOR_CONFIG, validateFlowIngestorConfig } from '@topology/flow-ingest';
@@ -93,7 +94,7 @@ export function readStageAppConfig(r: EnvReader, stage: string, defaultHttpAddre
   const topicPrefix = r.name('TOPOLOGY_TOPIC_PREFIX', '', { allowEmpty: true });
   const config: StageAppConfig = {
     stage,
-    instanceId: r.name('TOPOLOGY_INSTANCE_ID', `${os.hostname().replace(/[^A-Za-z0-9._-]/g, '-')}-${process.pid}-${Date.now().toString(36)}`),
+    instanceId: r.name('TOPOLOGY_INSTANCE_ID', `${os.hostname().replace(/[^A-Za-z0-9._-]/g, '-')}-${process.pid}-${Date.now().toString(36)}-${randomBytes(2).toString('hex')}`),
     brokers: r.brokers('TOPOLOGY_KAFKA_BROKERS', ['127.0.0.1:19092']),
     topicPrefix,
     topics: pipelineTopics(topicPrefix),
