@@ -18,6 +18,7 @@ export function builtApps(): string {
   if (__dirname.startsWith(dist + path.sep) && fs.existsSync(path.join(dist, 'apps'))) return dist;
   const out = path.join(root, '.data', `it-dist-${process.pid}`);
   if (fs.existsSync(path.join(out, '.complete'))) return out;
+  removeBuildsOfEndedProcesses(path.join(root, '.data'));
   fs.rmSync(out, { recursive: true, force: true });
   fs.mkdirSync(out, { recursive: true });
   const tsconfig = JSON.parse(fs.readFileSync(path.join(root, 'tsconfig.base.json'), 'utf8')) as { compilerOptions: { paths: Record<string, string[]> } };
@@ -30,4 +31,23 @@ export function builtApps(): string {
   fs.writeFileSync(path.join(out, '.complete'), '');
   process.once('exit', () => fs.rmSync(out, { recursive: true, force: true }));
   return out;
+}
+
+/** Test processes that were killed leave their builds behind: remove those whose process is gone. */
+function removeBuildsOfEndedProcesses(dataDir: string): void {
+  if (!fs.existsSync(dataDir)) return;
+  for (const name of fs.readdirSync(dataDir)) {
+    const match = /^it-dist-(\d+)$/.exec(name);
+    if (match === null || isAlive(Number(match[1]))) continue;
+    fs.rmSync(path.join(dataDir, name), { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as { code?: string }).code === 'EPERM';
+  }
 }
