@@ -1,10 +1,10 @@
 import * as http from 'http';
-import type { AddressInfo } from 'net';
 import { promisify } from 'util';
 import * as zlib from 'zlib';
 import * as protobuf from 'protobufjs';
 import { exportResponse, type OtlpSignal } from '@topology/ipc-ingest';
 import type { OtlpEncoding, OtlpIntake } from './otlp-receiver';
+import { HttpListener } from './http-listener';
 
 const gunzip = promisify(zlib.gunzip);
 const inflate = promisify(zlib.inflate);
@@ -75,42 +75,23 @@ export interface OtlpHttpReceiverOptions {
  * paths are 404, other methods 405, other content types or encodings 415, large bodies 413.
  */
 export class OtlpHttpReceiver {
-  private constructor(
-    private readonly server: http.Server,
-    readonly address: string,
-  ) {}
+  private constructor(private readonly listener: HttpListener) {}
 
   static async start(options: OtlpHttpReceiverOptions): Promise<OtlpHttpReceiver> {
     const maxBytes = options.maxBodyBytes ?? OTLP_MAX_BODY_BYTES;
-    const server = http.createServer((req, res) => {
-      handle(options.intake, maxBytes, req, res).catch((e: unknown) => {
-        options.log?.(`otlp http receiver: ${e instanceof Error ? e.message : String(e)}`);
-        if (!res.headersSent) res.writeHead(500).end();
-      });
-    });
-    const colon = options.address.lastIndexOf(':');
-    const host = options.address.slice(0, colon) || '0.0.0.0';
-    const port = Number(options.address.slice(colon + 1));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const bound = server.address() as AddressInfo;
-    return new OtlpHttpReceiver(server, `${host}:${bound.port}`);
+    return new OtlpHttpReceiver(await HttpListener.start(options.address, 'otlp http receiver', (req, res) => handle(options.intake, maxBytes, req, res), options.log));
+  }
+
+  get address(): string {
+    return this.listener.address;
   }
 
   get port(): number {
-    return Number(this.address.slice(this.address.lastIndexOf(':') + 1));
+    return this.listener.port;
   }
 
-  async close(): Promise<void> {
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+  close(): Promise<void> {
+    return this.listener.close();
   }
 }
 

@@ -1,9 +1,9 @@
 import * as http from 'http';
-import type { AddressInfo } from 'net';
 import { promisify } from 'util';
 import * as zlib from 'zlib';
 import type { Bus, OutgoingMessage } from '@topology/bus';
 import { ContentTypes, Headers, Topics } from '@topology/contracts';
+import { HttpListener } from './http-listener';
 
 const gunzip = promisify(zlib.gunzip);
 
@@ -38,42 +38,23 @@ class HttpFailure extends Error {
  * dead-letters those it cannot use. 503 when the bus cannot take the spans.
  */
 export class ZipkinReceiver {
-  private constructor(
-    private readonly server: http.Server,
-    readonly address: string,
-  ) {}
+  private constructor(private readonly listener: HttpListener) {}
 
   static async start(options: ZipkinReceiverOptions): Promise<ZipkinReceiver> {
     const maxBytes = options.maxBodyBytes ?? ZIPKIN_MAX_BODY_BYTES;
-    const server = http.createServer((req, res) => {
-      handle(options.bus, maxBytes, req, res).catch((e: unknown) => {
-        options.log?.(`zipkin receiver: ${e instanceof Error ? e.message : String(e)}`);
-        if (!res.headersSent) res.writeHead(500).end();
-      });
-    });
-    const colon = options.address.lastIndexOf(':');
-    const host = options.address.slice(0, colon) || '0.0.0.0';
-    const port = Number(options.address.slice(colon + 1));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const bound = server.address() as AddressInfo;
-    return new ZipkinReceiver(server, `${host}:${bound.port}`);
+    return new ZipkinReceiver(await HttpListener.start(options.address, 'zipkin receiver', (req, res) => handle(options.bus, maxBytes, req, res), options.log));
+  }
+
+  get address(): string {
+    return this.listener.address;
   }
 
   get port(): number {
-    return Number(this.address.slice(this.address.lastIndexOf(':') + 1));
+    return this.listener.port;
   }
 
-  async close(): Promise<void> {
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+  close(): Promise<void> {
+    return this.listener.close();
   }
 }
 
