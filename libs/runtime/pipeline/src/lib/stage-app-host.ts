@@ -12,7 +12,7 @@ import type { StageInput } from './stage-input';
 import type { StageRunner, StageRunnerOptions } from './stage-runner';
 import { kafkaClientConfig, type StageAppConfig } from './stage-app.config';
 import { startTracing, type Tracing } from './tracing';
-import { networkTopicSpecs } from './topic-names';
+import { pipelineTopicSpecs } from './topic-names';
 import { Liveness, Readiness } from './tokens';
 
 /** What a stage app builds on the host: its runner, plus what it opened and must close after it. */
@@ -80,7 +80,7 @@ export class StageAppHost {
     );
     const input = new KafkaStageInput({ kafka: kafkaClientConfig(config, config.brokers, '-input'), name: 'pipeline', onFatal: (e) => liveness.fail('kafka', e.message) });
     try {
-      const specs = networkTopicSpecs(config.topics, config.partitions);
+      const specs = pipelineTopicSpecs(config.topics, config.partitions);
       await ensureTopicsPatiently(bus, specs, log);
       await input.waitForTopics(specs.map((s) => s.topic));
       readiness.ready('kafka');

@@ -35,6 +35,22 @@ export function networkTopicSpecs(topics: PipelineTopics, partitions: number): T
   return specs;
 }
 
+/**
+ * The input topics of the application and request layers, with their dead-letter topics. The
+ * Collector's Kafka exporter writes `otlp_metrics` and `otlp_spans` without a key (partitioned
+ * round-robin), so an ingestor sees both views of an edge only when one instance reads all
+ * partitions; `ipc.metrics.v1` and `spans.zipkin.v1` are keyed by reporting service.
+ */
+export function signalTopicSpecs(topics: PipelineTopics, partitions: number): TopicSpec[] {
+  const inputs = [topics.otlpMetrics, topics.ipcMetrics, topics.otlpSpans, topics.spansZipkin];
+  return [...inputs.map((topic) => ({ topic, partitions })), ...inputs.map((topic) => ({ topic: deadLetterTopic(topic), partitions: 1 }))];
+}
+
+/** Every topic of the pipeline: the network stages' and the application and request layers' inputs. */
+export function pipelineTopicSpecs(topics: PipelineTopics, partitions: number): TopicSpec[] {
+  return [...networkTopicSpecs(topics, partitions), ...signalTopicSpecs(topics, partitions)];
+}
+
 /** The raw flow topics exporters write to, on every regional cluster. */
 export function flowInputTopicSpecs(topics: PipelineTopics, partitions: number): TopicSpec[] {
   return [
