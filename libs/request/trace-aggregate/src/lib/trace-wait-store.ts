@@ -12,6 +12,12 @@ export const TRACE_CLOSE_REASONS = [
 ] as const;
 export type TraceCloseReason = (typeof TRACE_CLOSE_REASONS)[number];
 
+/** Where a trace's spans were read from: a source (scope) and the position of the first of them there. */
+export interface TraceOrigin {
+  readonly scope: string;
+  readonly position: number;
+}
+
 /** Spans of one trace waiting for their peers. */
 export interface PendingTrace {
   readonly traceId: string;
@@ -22,6 +28,20 @@ export interface PendingTrace {
   readonly openedMs: number;
   lastSpanMs: number;
   closeReason?: TraceCloseReason;
+  /** Per source its spans came from, the position of the first; absent when the caller gives no positions. */
+  origins?: TraceOrigin[];
+}
+
+/** The traces waiting for spans of one source, in the order of their first position there. */
+class OriginQueue {
+  traces: PendingTrace[] = [];
+  positions: number[] = [];
+  head = 0;
+
+  push(trace: PendingTrace, position: number): void {
+    this.traces.push(trace);
+    this.positions.push(position);
+  }
 }
 
 export interface TraceWaitLimits {
@@ -40,6 +60,7 @@ export interface TraceWaitLimits {
  */
 export class TraceWaitStore {
   private readonly traces = new Map<string, PendingTrace>();
+  private readonly origins = new Map<string, OriginQueue>();
   private spanCount = 0;
   private nextLifeCheckMs = 0;
 
@@ -55,9 +76,10 @@ export class TraceWaitStore {
 
   /**
    * Adds a span; traces closed to make room, or for their age, are pushed to `closed`. Returns false
-   * when the span was dropped because its trace already holds `maxSpansPerTrace` spans.
+   * when the span was dropped because its trace already holds `maxSpansPerTrace` spans. `position`
+   * (≥ 0) is where the span was read in its source (`scope`), for `oldestPosition`.
    */
-  add(span: TraceSpan, scope: string, nowMs: number, closed: PendingTrace[]): boolean {
+  add(span: TraceSpan, scope: string, nowMs: number, closed: PendingTrace[], position = -1): boolean {
     let trace = this.traces.get(span.traceId);
     if (trace !== undefined && nowMs - trace.openedMs >= this.limits.maxTraceLifeMs) {
       this.close(trace, 'life', closed);
@@ -68,9 +90,17 @@ export class TraceWaitStore {
       trace = { traceId: span.traceId, scope, spans: [span], openedMs: nowMs, lastSpanMs: nowMs };
       this.traces.set(span.traceId, trace);
       this.spanCount++;
+      if (position >= 0) this.addOrigin(trace, scope, position);
       return true;
     }
     if (trace.spans.length >= this.limits.maxSpansPerTrace) return false;
+    if (position >= 0) {
+      const origins = trace.origins;
+      // Nearly always the trace's spans come from one source: one comparison per span.
+      if (origins === undefined || (origins[origins.length - 1] as TraceOrigin).scope !== scope) {
+        if (origins === undefined || !origins.some((o) => o.scope === scope)) this.addOrigin(trace, scope, position);
+      }
+    }
     while (this.spanCount >= this.limits.maxSpans && this.traces.size > 1) {
       const oldest = this.traces.values().next().value as PendingTrace;
       if (oldest === trace) break;
@@ -103,6 +133,51 @@ export class TraceWaitStore {
   /** Closes every waiting trace. */
   settle(closed: PendingTrace[]): void {
     for (const trace of this.traces.values()) this.close(trace, 'settled', closed);
+  }
+
+  /**
+   * The first position in `scope` of a span whose trace still waits, or undefined when no trace
+   * read from there waits: a source read again from that position gives every waiting trace back
+   * all the spans it took from that source.
+   */
+  oldestPosition(scope: string): number | undefined {
+    const queue = this.origins.get(scope);
+    if (queue === undefined) return undefined;
+    // A trace closed, dropped or cut in parts is no longer the one waiting under its id.
+    while (queue.head < queue.traces.length && this.traces.get((queue.traces[queue.head] as PendingTrace).traceId) !== queue.traces[queue.head]) queue.head++;
+    if (queue.head === queue.traces.length) {
+      this.origins.delete(scope);
+      return undefined;
+    }
+    if (queue.head > 1_024 && queue.head * 2 > queue.traces.length) {
+      queue.traces = queue.traces.slice(queue.head);
+      queue.positions = queue.positions.slice(queue.head);
+      queue.head = 0;
+    }
+    return queue.positions[queue.head];
+  }
+
+  /** Drops, without pairing, every waiting trace whose first span came from `scope`; returns how many. */
+  dropScope(scope: string): number {
+    let dropped = 0;
+    for (const trace of this.traces.values()) {
+      if (trace.scope !== scope) continue;
+      this.traces.delete(trace.traceId);
+      this.spanCount -= trace.spans.length;
+      dropped++;
+    }
+    this.origins.delete(scope);
+    return dropped;
+  }
+
+  private addOrigin(trace: PendingTrace, scope: string, position: number): void {
+    (trace.origins ??= []).push({ scope, position });
+    let queue = this.origins.get(scope);
+    if (queue === undefined) {
+      queue = new OriginQueue();
+      this.origins.set(scope, queue);
+    }
+    queue.push(trace, position);
   }
 
   private evictOldest(closed: PendingTrace[]): void {

@@ -23,6 +23,12 @@ export interface RequestLayerConfig {
   maxTraceLifeMs: number;
   /** Spans waiting for their trace at once, over all traces. */
   maxWaitingSpans: number;
+  /**
+   * Edge totals of a bucket stay in memory this long after their last change, milliseconds; later
+   * calls for it are dropped as late. On Kafka it also bounds how far back a restart reads spans
+   * again. Absent: 10 minutes, or twice `maxTraceLifeMs` + `traceIdleMs` if longer.
+   */
+  bucketIdleMs?: number;
   /** Spans are kept for overlays this long after they arrive, milliseconds. */
   spanRetentionMs: number;
   /** Recent edge history held in memory for traversals, milliseconds back from the newest bucket. */
@@ -40,6 +46,7 @@ export function loadRequestLayerConfig(env: NodeJS.ProcessEnv = process.env, por
     traceIdleMs: r.int('TOPOLOGY_TRACE_IDLE_MS', DEFAULT_TRACE_AGGREGATOR_CONFIG.traceIdleMs, { min: 100 }),
     maxTraceLifeMs: r.int('TOPOLOGY_TRACE_MAX_LIFE_MS', DEFAULT_TRACE_AGGREGATOR_CONFIG.maxTraceLifeMs, { min: 100 }),
     maxWaitingSpans: r.int('TOPOLOGY_TRACE_MAX_WAITING_SPANS', DEFAULT_TRACE_AGGREGATOR_CONFIG.maxSpans, { min: 1_000 }),
+    bucketIdleMs: optionalInt(r, 'TOPOLOGY_TRACE_BUCKET_IDLE_MS', { min: 1_000 }),
     spanRetentionMs: r.int('TOPOLOGY_SPAN_RETENTION_MS', DEFAULT_REQUEST_STORE_CONFIG.spanRetentionMs, { min: 60_000 }),
     memoryHorizonMs: r.int('TOPOLOGY_REQUEST_MEMORY_HORIZON_MS', DEFAULT_REQUEST_STORE_CONFIG.memoryHorizonMs, { min: 60_000 }),
   };
@@ -60,8 +67,13 @@ export function traceAggregatorConfig(c: RequestLayerConfig, bucketMs: number): 
     maxTraceLifeMs: c.maxTraceLifeMs,
     maxSpans: c.maxWaitingSpans,
     maxSpansPerTrace: Math.min(DEFAULT_TRACE_AGGREGATOR_CONFIG.maxSpansPerTrace, c.maxWaitingSpans),
-    bucketIdleMs: Math.max(DEFAULT_TRACE_AGGREGATOR_CONFIG.bucketIdleMs, 2 * (c.maxTraceLifeMs + c.traceIdleMs)),
+    bucketIdleMs: c.bucketIdleMs ?? Math.max(DEFAULT_TRACE_AGGREGATOR_CONFIG.bucketIdleMs, 2 * (c.maxTraceLifeMs + c.traceIdleMs)),
   };
+}
+
+function optionalInt(r: EnvReader, name: string, bounds: { min?: number; max?: number }): number | undefined {
+  const value = r.int(name, -1, bounds);
+  return value === -1 ? undefined : value;
 }
 
 /** The store's settings: edge history is kept as long as the other layers' (`retentionMs`). */
