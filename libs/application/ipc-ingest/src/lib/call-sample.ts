@@ -34,6 +34,12 @@ export interface CallSample {
   /** The upper bound of the bucket below it (the reporter's scheme), when known. */
   latencyBucketLowerMs: number | undefined;
   latencyBucketCount: number;
+  /**
+   * For an increase of a cumulative series, where its baseline (the series' previous point) was
+   * read, when that is tracked: a restart must read that message again to take the increase again.
+   */
+  baselineSource: string | undefined;
+  baselineOffset: number;
 }
 
 export function newCallSample(format: IpcFormat): CallSample {
@@ -54,6 +60,8 @@ export function newCallSample(format: IpcFormat): CallSample {
     latencyBucketMs: undefined,
     latencyBucketLowerMs: undefined,
     latencyBucketCount: 0,
+    baselineSource: undefined,
+    baselineOffset: 0,
   };
 }
 

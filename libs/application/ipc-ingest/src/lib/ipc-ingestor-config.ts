@@ -34,7 +34,10 @@ export interface IpcIngestorConfig {
    * known and later), else only primes the series; `count` always counts it; `drop` never does.
    */
   initialCumulative: 'auto' | 'count' | 'drop';
-  /** Cumulative series with no point for this many milliseconds of processing time are forgotten. */
+  /**
+   * Cumulative series whose latest point is this many milliseconds older than the latest call time
+   * seen are forgotten (event time, so that a restart reading the same points forgets the same series).
+   */
   seriesTtlMs: number;
   peers: PeerNamingConfig;
   health: HealthThresholds;

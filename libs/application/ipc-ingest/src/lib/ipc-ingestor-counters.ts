@@ -10,7 +10,9 @@ export const IPC_INGESTOR_COUNTERS = {
   series_primed: 'First points of cumulative series that only set the baseline for the next point (initialCumulative)',
   series_resets: 'Cumulative series that restarted (new start time, or a count that went down)',
   points_replayed: 'Cumulative points not newer than the series\' last point (a redelivered message): ignored',
-  series_expired: 'Cumulative series forgotten after seriesTtlMs without points',
+  series_expired: 'Cumulative series forgotten once the latest call time passed their latest point by seriesTtlMs',
+  replayed_points_of_closed_buckets:
+    'Data points read again after a restart (from a checkpoint) for buckets closed and written whole before it: skipped, not rejected',
   server_views_set_aside:
     'Edge buckets where a client view counted and the server\'s view of the same calls was set aside',
   server_only_edge_buckets: 'Edge buckets counted from the server\'s view alone (calls from uninstrumented clients)',

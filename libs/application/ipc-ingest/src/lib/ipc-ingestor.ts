@@ -5,7 +5,7 @@ import { HEALTH_STATES, isNodeId, nodeId, parseNodeId } from '@topology/model';
 import { compareEndpoints, withPercentiles } from './application-props';
 import type { Side } from './call-outcome';
 import { RejectionTally, type CallSample, type CallSink, type IpcFormat } from './call-sample';
-import { CumulativeSeries } from './cumulative-series';
+import { CumulativeSeries, type MessageOrigin } from './cumulative-series';
 import { IstioReader } from './istio-reader';
 import { validateIpcIngestorConfig, type IpcIngestorConfig } from './ipc-ingestor-config';
 import { newIpcIngestorCounters } from './ipc-ingestor-counters';
@@ -27,6 +27,17 @@ export interface IpcIngestorOutput {
 
 /** The input encodings the ingestor reads. */
 export type IpcEncoding = 'otlp-protobuf' | 'otlp-json' | 'spectator' | 'prometheus';
+
+/**
+ * What a checkpoint carries besides its offsets, so that an ingestor that lost its memory and reads
+ * its input again from there decides as the lost one did (see `IpcIngestor.resume`).
+ */
+export interface IpcResumeState {
+  /** The latest call time seen, epoch milliseconds: buckets it had closed (and written whole) stay closed. */
+  latestCallMs?: number;
+  /** Since when the input is observed, epoch milliseconds: which cumulative series started after that. */
+  observingSinceMs?: number;
+}
 
 const WHITESPACE = /\s/;
 
@@ -103,9 +114,16 @@ interface EmittedEdge {
   views: number;
   /** The side and format whose views counted. */
   choice: string;
+  /** Whether the target reported calls of its own in the bucket. */
+  serverReports: boolean;
 }
 
 class BucketState {
+  /**
+   * Per source, the offset of the oldest message this bucket needs to be built again: those its
+   * samples were read from, and those holding the baselines of its cumulative increases.
+   */
+  readonly needs = new Map<string, number>();
   /** Views with a named peer, by (format, side, reporter, peer). */
   readonly views = new Map<string, CallView>();
   /** Every call a server reported, named caller or not, by (format, reporter): its health signal. */
@@ -117,6 +135,11 @@ class BucketState {
   refold = false;
 
   constructor(readonly startMs: number) {}
+
+  need(source: string, offset: number): void {
+    const known = this.needs.get(source);
+    if (known === undefined || offset < known) this.needs.set(source, offset);
+  }
 }
 
 interface AppState {
@@ -157,8 +180,12 @@ export class IpcIngestor implements CallSink {
   private readonly spectator: SpectatorReader;
   private readonly istio: IstioReader;
   private maxEventMs = -Infinity;
+  /** The latest call time as of the last flush: every bucket it closes was closed and emitted whole then. */
+  private closedThroughMs = -Infinity;
   /** Counted once per message: a labelled counter per data point would cost a string each. */
   private acceptedInMessage = 0;
+  /** Where the message being read came from, when the caller tracks it. */
+  private origin: MessageOrigin | undefined;
   private lastSeriesExpiryMs: number;
 
   constructor(
@@ -170,9 +197,9 @@ export class IpcIngestor implements CallSink {
     this.peers = new PeerNamer(config.peers);
     this.lastSeriesExpiryMs = clock.now();
     this.series = new CumulativeSeries(config.initialCumulative, clock.now(), this.counters);
-    this.otlp = new OtlpMetricsReader(this, this.series, this.counters, clock);
+    this.otlp = new OtlpMetricsReader(this, this.series, this.counters);
     this.spectator = new SpectatorReader(this, this.counters);
-    this.istio = new IstioReader(this, this.series, this.counters, clock);
+    this.istio = new IstioReader(this, this.series, this.counters);
   }
 
   /** The encoding of a bus message or HTTP body from its content type (parameters ignored). */
@@ -198,23 +225,27 @@ export class IpcIngestor implements CallSink {
   /**
    * Reads one message. `receivedAtMs` dates Prometheus samples without a timestamp. Never throws for
    * bad input: what it cannot read comes back as rejections (one per distinct problem).
+   *
+   * With an `origin`, the ingestor tracks which messages of each source it would need to read again
+   * to rebuild what it holds (`replayFrom`).
    */
-  ingest(payload: Uint8Array, encoding: IpcEncoding, receivedAtMs: number = this.clock.now()): Rejection[] {
+  ingest(payload: Uint8Array, encoding: IpcEncoding, receivedAtMs: number = this.clock.now(), origin?: MessageOrigin): Rejection[] {
     const tally = new RejectionTally();
     this.acceptedInMessage = 0;
+    this.origin = origin;
     try {
       switch (encoding) {
         case 'otlp-protobuf':
-          this.otlp.read(decodeMetricsRequest(payload), tally);
+          this.otlp.read(decodeMetricsRequest(payload), tally, origin);
           break;
         case 'otlp-json':
-          this.otlp.read(decodeMetricsRequestJson(payload), tally);
+          this.otlp.read(decodeMetricsRequestJson(payload), tally, origin);
           break;
         case 'spectator':
           this.spectator.read(text(payload), tally);
           break;
         case 'prometheus':
-          this.istio.read(text(payload), receivedAtMs, tally);
+          this.istio.read(text(payload), receivedAtMs, tally, origin);
           break;
       }
     } catch (e) {
@@ -222,9 +253,67 @@ export class IpcIngestor implements CallSink {
       this.counters.inc('data_points_rejected', 1, 'malformed');
       return [{ reason: 'malformed', message: e.message, raw: payload }];
     } finally {
+      this.origin = undefined;
       if (this.acceptedInMessage > 0) this.counters.inc('data_points_accepted', this.acceptedInMessage, FORMAT_OF[encoding]);
     }
     return tally.rejections(payload);
+  }
+
+  /**
+   * The offset of the oldest message of `source` that a restart would have to read again to
+   * rebuild what this ingestor holds in memory, or undefined when it needs none: the messages of
+   * every bucket still open (it is rewritten whole, so it must be rebuilt whole), the baselines of
+   * their cumulative increases, and the latest point of every cumulative series still known (the
+   * next point's increase is taken from it).
+   */
+  replayFrom(source: string): number | undefined {
+    let oldest = this.series.oldestLatest(source);
+    for (const bucket of this.buckets.values()) {
+      const needed = bucket.needs.get(source);
+      if (needed !== undefined && (oldest === undefined || needed < oldest)) oldest = needed;
+    }
+    return oldest;
+  }
+
+  /** `replayFrom` of every source that needs a message read again. */
+  replayPoints(): Map<string, number> {
+    const points = new Map<string, number>();
+    const keep = (source: string, offset: number) => {
+      const known = points.get(source);
+      if (known === undefined || offset < known) points.set(source, offset);
+    };
+    for (const bucket of this.buckets.values()) for (const [source, offset] of bucket.needs) keep(source, offset);
+    for (const [source, offset] of this.series.oldestLatestBySource()) keep(source, offset);
+    return points;
+  }
+
+  /**
+   * What a checkpoint must carry for `resume`, as of the last flush: the buckets closed then were
+   * emitted whole by it (a caller that persists each flush's output before committing may commit it).
+   */
+  checkpointState(): IpcResumeState {
+    const state: IpcResumeState = { observingSinceMs: this.series.observingSince };
+    if (Number.isFinite(this.closedThroughMs)) state.latestCallMs = this.closedThroughMs;
+    return state;
+  }
+
+  /**
+   * Takes up the state of a checkpoint before reading again from it: buckets the earlier ingestor
+   * had closed are not opened again (re-read samples of theirs are skipped, as they were written
+   * whole), and cumulative series are judged against the earlier start of observation.
+   */
+  resume(state: IpcResumeState): void {
+    if (state.latestCallMs !== undefined && state.latestCallMs > this.maxEventMs) {
+      this.maxEventMs = state.latestCallMs;
+      this.closedThroughMs = state.latestCallMs;
+    }
+    if (state.observingSinceMs !== undefined) this.series.resumeObservingSince(state.observingSinceMs);
+  }
+
+  /** Stops tracking a source that another reader took over. */
+  forgetSource(source: string): void {
+    this.series.forgetSource(source);
+    for (const bucket of this.buckets.values()) bucket.needs.delete(source);
   }
 
   /** Adds one sample; see `CallSink`. */
@@ -236,13 +325,23 @@ export class IpcIngestor implements CallSink {
     const { bucketMs } = this.config;
     const eventMs = s.timeMs > s.startMs ? s.timeMs - 1 : s.timeMs;
     const bucketStart = Math.floor(eventMs / bucketMs) * bucketMs;
-    if (bucketStart + bucketMs + this.config.allowedLatenessMs < this.maxEventMs) return 'too-late';
+    const origin = this.origin;
+    if (bucketStart + bucketMs + this.config.allowedLatenessMs < this.maxEventMs) {
+      if (origin === undefined || !origin.replayed) return 'too-late';
+      // Read again after a restart: the bucket was closed, and written whole, before the checkpoint.
+      this.counters.inc('replayed_points_of_closed_buckets');
+      return undefined;
+    }
     if (s.timeMs > this.maxEventMs) this.maxEventMs = s.timeMs;
 
     let bucket = this.buckets.get(bucketStart);
     if (bucket === undefined) {
       bucket = new BucketState(bucketStart);
       this.buckets.set(bucketStart, bucket);
+    }
+    if (origin !== undefined) {
+      bucket.need(origin.source, origin.offset);
+      if (s.baselineSource !== undefined) bucket.need(s.baselineSource, s.baselineOffset);
     }
     const firstMs = Math.max(s.startMs, bucketStart);
     const lastMs = Math.min(s.timeMs, bucketStart + bucketMs - 1);
@@ -311,10 +410,11 @@ export class IpcIngestor implements CallSink {
     this.dirtyBuckets.clear();
     for (const app of touched) this.flushApp(app, out);
     this.closeBuckets();
+    this.closedThroughMs = this.maxEventMs;
     const now = this.clock.now();
-    if (now - this.lastSeriesExpiryMs >= 60_000) {
+    if (now - this.lastSeriesExpiryMs >= 60_000 && Number.isFinite(this.maxEventMs)) {
       this.lastSeriesExpiryMs = now;
-      this.series.expire(now - this.config.seriesTtlMs);
+      this.series.expire(this.maxEventMs - this.config.seriesTtlMs);
     }
     return out;
   }
@@ -358,21 +458,30 @@ export class IpcIngestor implements CallSink {
         groups.set(edge.key, { src: edge.src, dst: edge.dst, views: [view], dirty: view.dirty });
       }
     }
+    // Servers whose metrics name no caller still report the calls their instrumented callers describe.
+    const reporting = new Set<string>();
+    for (const s of bucket.served.values()) reporting.add(s.reporter);
     const emitted = new Map<string, EmittedEdge>();
     const inbound = new Map<string, CallSignal>();
     for (const [key, group] of groups) {
       const previous = bucket.emitted.get(key);
-      if (previous !== undefined && !group.dirty && !bucket.refold && previous.views === group.views.length) {
+      const dst = parseNodeId(group.dst);
+      const serverReports = dst.kind === 'app' && reporting.has(dst.name);
+      if (previous !== undefined && !group.dirty && !bucket.refold && previous.views === group.views.length && previous.serverReports === serverReports) {
         // Nothing it is folded from changed: its payload, as emitted, still stands.
         emitted.set(key, previous);
-        const dst = parseNodeId(group.dst);
         if (dst.kind === 'app') inbound.set(dst.name, addSignal(inbound.get(dst.name), previous.props));
         continue;
       }
-      const folded = this.fold(group.views);
-      emitted.set(key, { src: group.src, dst: group.dst, props: folded.props, views: group.views.length, choice: folded.choice });
+      const folded = this.fold(group.views, serverReports);
+      emitted.set(key, { src: group.src, dst: group.dst, props: folded.props, views: group.views.length, choice: folded.choice, serverReports });
       // New calls in the counted views change the payload; new calls in views set aside do not.
-      const changed = previous === undefined || folded.chosenDirty || previous.choice !== folded.choice || (bucket.refold && !samePayload(previous.props, folded.props));
+      const changed =
+        previous === undefined ||
+        folded.chosenDirty ||
+        previous.choice !== folded.choice ||
+        previous.serverReports !== serverReports ||
+        (bucket.refold && !samePayload(previous.props, folded.props));
       if (changed) {
         out.buckets.push({
           src: group.src,
@@ -391,7 +500,6 @@ export class IpcIngestor implements CallSink {
         if (!this.apps.has(name)) this.apps.set(name, { firstSeenMs: folded.firstSeenMs, lastSeenMs: folded.lastSeenMs, emitted: undefined });
         touched.add(name);
       }
-      const dst = parseNodeId(group.dst);
       if (dst.kind === 'app') inbound.set(dst.name, addSignal(inbound.get(dst.name), folded.props));
     }
     for (const [key, edge] of bucket.emitted) {
@@ -419,8 +527,11 @@ export class IpcIngestor implements CallSink {
     bucket.signals = signals;
   }
 
-  /** The payload of one edge in one bucket from its views: see the class comment. */
-  private fold(views: CallView[]): { props: ApplicationEdgeProps; firstSeenMs: number; lastSeenMs: number; choice: string; chosenDirty: boolean } {
+  /**
+   * The payload of one edge in one bucket from its views: see the class comment. `serverReports`:
+   * the target reported calls of its own in the bucket, whether or not its metrics name callers.
+   */
+  private fold(views: CallView[], serverReports: boolean): { props: ApplicationEdgeProps; firstSeenMs: number; lastSeenMs: number; choice: string; chosenDirty: boolean } {
     const bySideFormat = new Map<string, { side: Side; format: IpcFormat; calls: number; views: CallView[] }>();
     for (const v of views) {
       const key = `${v.side} ${v.format}`;
@@ -472,7 +583,7 @@ export class IpcIngestor implements CallSink {
     }
     endpoints.sort(compareEndpoints);
     return {
-      props: server === undefined ? { calls, errors, endpoints } : { calls, errors, endpoints, serverReported: true },
+      props: server === undefined && !serverReports ? { calls, errors, endpoints } : { calls, errors, endpoints, serverReported: true },
       firstSeenMs,
       lastSeenMs,
       choice: `${serverReportedOnly ? 'server' : 'client'} ${chosen.format}`,

@@ -1,8 +1,8 @@
-import type { Clock, CounterSet } from '@topology/model';
+import type { CounterSet } from '@topology/model';
 import { parseClusterName } from '@topology/model';
 import { grpcCodeName, grpcOutcome, httpOutcome } from './call-outcome';
 import { newCallSample, type CallSample, type CallSink, RejectionTally } from './call-sample';
-import type { CumulativeSeries } from './cumulative-series';
+import type { CumulativeSeries, MessageOrigin } from './cumulative-series';
 import type { IpcIngestorCounter } from './ipc-ingestor-counters';
 
 const REQUESTS = 'istio_requests_total';
@@ -113,15 +113,16 @@ export function parsePrometheusLine(line: string): Sample | undefined | 'malform
 export class IstioReader {
   private readonly sample: CallSample = newCallSample('istio');
   private counts: number[] = [];
+  private origin: MessageOrigin | undefined;
 
   constructor(
     private readonly sink: CallSink,
     private readonly series: CumulativeSeries,
     private readonly counters: CounterSet<IpcIngestorCounter>,
-    private readonly clock: Clock,
   ) {}
 
-  read(text: string, receivedAtMs: number, tally: RejectionTally): void {
+  read(text: string, receivedAtMs: number, tally: RejectionTally, origin?: MessageOrigin): void {
+    this.origin = origin;
     const durations = new Map<string, DurationGroup>();
     let start = 0;
     while (start < text.length) {
@@ -166,10 +167,12 @@ export class IstioReader {
       return;
     }
     const timeMs = s.timestampMs ?? receivedAtMs;
-    const delta = this.series.delta(`r\u0002${s.seriesKey}`, 0, timeMs, s.value, undefined, this.clock.now());
+    const delta = this.series.delta(`r\u0002${s.seriesKey}`, 0, timeMs, s.value, undefined, this.origin);
     if (delta === undefined) return;
     if (!this.describe(s.labels, tally)) return;
     const sample = this.sample;
+    sample.baselineSource = delta.baselineSource;
+    sample.baselineOffset = delta.baselineOffset;
     sample.calls = delta.count;
     sample.startMs = delta.fromMs;
     sample.timeMs = timeMs;
@@ -191,10 +194,12 @@ export class IstioReader {
     }
     if (group.buckets[group.buckets.length - 1]?.[0] !== Infinity) counts.push(0);
     const timeMs = group.timestampMs ?? receivedAtMs;
-    const delta = this.series.delta(`d\u0002${key}`, 0, timeMs, previous, counts, this.clock.now());
+    const delta = this.series.delta(`d\u0002${key}`, 0, timeMs, previous, counts, this.origin);
     if (delta === undefined) return;
     if (!this.describe(group.labels, tally)) return;
     const sample = this.sample;
+    sample.baselineSource = delta.baselineSource;
+    sample.baselineOffset = delta.baselineOffset;
     sample.calls = 0;
     sample.startMs = delta.fromMs;
     sample.timeMs = timeMs;

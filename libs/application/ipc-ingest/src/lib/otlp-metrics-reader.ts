@@ -1,8 +1,8 @@
-import type { Clock, CounterSet } from '@topology/model';
+import type { CounterSet } from '@topology/model';
 import { parseClusterName } from '@topology/model';
 import { grpcCodeName, grpcOutcome, httpOutcome, rpcOutcome, type Side } from './call-outcome';
 import { newCallSample, type CallSample, type CallSink, RejectionTally } from './call-sample';
-import type { CumulativeSeries } from './cumulative-series';
+import type { CumulativeSeries, MessageOrigin } from './cumulative-series';
 import type { IpcIngestorCounter } from './ipc-ingestor-counters';
 import { countOf, nanosToMs, type ExportMetricsServiceRequest, type OtlpAnyValue, type OtlpKeyValue, type OtlpMetric } from './otlp-codec';
 
@@ -118,15 +118,16 @@ export class OtlpMetricsReader {
   private rawBounds: number[] = [];
   private boundsMs: number[] = [];
   private boundsFactor = 0;
+  private origin: MessageOrigin | undefined;
 
   constructor(
     private readonly sink: CallSink,
     private readonly series: CumulativeSeries,
     private readonly counters: CounterSet<IpcIngestorCounter>,
-    private readonly clock: Clock,
   ) {}
 
-  read(request: ExportMetricsServiceRequest, tally: RejectionTally): void {
+  read(request: ExportMetricsServiceRequest, tally: RejectionTally, origin?: MessageOrigin): void {
+    this.origin = origin;
     for (const rm of request.resourceMetrics) {
       let reporter: Reporter | undefined;
       let reporterKnown = false;
@@ -277,15 +278,18 @@ export class OtlpMetricsReader {
     let calls = count;
     let latency = counts;
     let fromMs = startMs > 0 ? startMs : timeMs;
+    const s = this.sample;
+    s.baselineSource = undefined;
     if (cumulative) {
-      const delta = this.series.delta(seriesKey, startMs, timeMs, count, counts, this.clock.now());
+      const delta = this.series.delta(seriesKey, startMs, timeMs, count, counts, this.origin);
       if (delta === undefined) return;
       calls = delta.count;
       latency = delta.buckets;
       fromMs = delta.fromMs;
+      s.baselineSource = delta.baselineSource;
+      s.baselineOffset = delta.baselineOffset;
     }
 
-    const s = this.sample;
     s.side = kind.side;
     s.reporter = reporter.app;
     s.calls = calls;
