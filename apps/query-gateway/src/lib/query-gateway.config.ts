@@ -6,6 +6,11 @@ export interface QueryGatewayAppConfig {
   instanceId: string;
   /** Folder of the embedded network store the enricher writes (`network.sqlite`), opened read-only. */
   dataDir: string;
+  /**
+   * Folder of the embedded application store the ipc-ingestor writes (`application.sqlite`), opened
+   * read-only once it exists; undefined when this deployment serves no application layer.
+   */
+  applicationDataDir: string | undefined;
   /** History bucket width of the store, milliseconds; the one the enricher writes with. */
   bucketMs: number;
   /** gRPC listen address of `topology.v1.TopologyService`, `host:port`. */
@@ -23,9 +28,12 @@ export interface QueryGatewayAppConfig {
 /** Reads and checks the query gateway's environment; throws a ConfigError listing every wrong value. */
 export function loadQueryGatewayConfig(env: NodeJS.ProcessEnv = process.env): QueryGatewayAppConfig {
   const r = new EnvReader(env);
+  const application = r.bool('TOPOLOGY_APPLICATION_LAYER', true);
+  const applicationDataDir = r.string('TOPOLOGY_APPLICATION_DATA_DIR', '.data/application');
   const config: QueryGatewayAppConfig = {
     instanceId: r.name('TOPOLOGY_INSTANCE_ID', `${os.hostname().replace(/[^A-Za-z0-9._-]/g, '-')}-${process.pid}`),
     dataDir: r.string('TOPOLOGY_DATA_DIR', '.data/network'),
+    applicationDataDir: application ? applicationDataDir : undefined,
     bucketMs: r.int('TOPOLOGY_BUCKET_MS', 60_000, { min: 1_000 }),
     grpcAddress: r.address('TOPOLOGY_GRPC_ADDRESS', '0.0.0.0:50051'),
     httpAddress: r.address('TOPOLOGY_HTTP_ADDRESS', '0.0.0.0:4384'),

@@ -12,9 +12,15 @@ function problemsOf(env: NodeJS.ProcessEnv): string[] {
 }
 
 describe('query gateway configuration from the environment', () => {
-  it('serves gRPC on 50051 and probes on 4384 by default, reading the store the enricher writes', () => {
+  it('serves gRPC on 50051 and probes on 4384 by default, reading the stores the enricher and the ipc-ingestor write', () => {
     const config = loadQueryGatewayConfig({});
-    expect({ grpc: config.grpcAddress, http: config.httpAddress, dataDir: config.dataDir }).toEqual({ grpc: '0.0.0.0:50051', http: '0.0.0.0:4384', dataDir: '.data/network' });
+    expect({ grpc: config.grpcAddress, http: config.httpAddress, dataDir: config.dataDir, applicationDataDir: config.applicationDataDir }).toEqual({
+      grpc: '0.0.0.0:50051',
+      http: '0.0.0.0:4384',
+      dataDir: '.data/network',
+      applicationDataDir: '.data/application',
+    });
+    expect(loadQueryGatewayConfig({ TOPOLOGY_APPLICATION_LAYER: 'false' }).applicationDataDir).toBeUndefined();
   });
 
   it('reports every wrong value at once, and two listeners on one port', () => {

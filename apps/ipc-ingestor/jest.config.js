@@ -1,0 +1,1 @@
+module.exports = { displayName: 'ipc-ingestor', preset: '../../jest.preset.js', rootDir: '.' };
