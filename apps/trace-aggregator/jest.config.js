@@ -1,0 +1,1 @@
+module.exports = { displayName: 'trace-aggregator', preset: '../../jest.preset.js', rootDir: '.' };
