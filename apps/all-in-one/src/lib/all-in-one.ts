@@ -38,7 +38,7 @@ import {
 import type { INestApplication } from '@nestjs/common';
 import type { Registry } from 'prom-client';
 import { SimulatedFleetFeed } from './simulated-fleet-feed';
-import { SimulatedIpcFeed } from './simulated-ipc-feed';
+import { IPC_METRICS_SIGNAL, SimulatedSignalFeed, TRACES_SIGNAL } from './simulated-signal-feed';
 
 export interface AllInOneOptions {
   clock?: Clock;
@@ -55,6 +55,8 @@ export interface RequestLayer {
   store: ClickHouseRequestStore;
   stage: TraceAggregateStage;
   zipkin: ZipkinReceiver;
+  /** The simulated fleet's sampled traces, when the fleet is simulated. */
+  feed: SimulatedSignalFeed | undefined;
 }
 
 /** Partitions of the in-process topics: enough to spread a hot key's neighbours, few enough to stay cheap. */
@@ -66,7 +68,7 @@ export interface ApplicationLayer {
   otlpHttp: OtlpHttpReceiver;
   otlpGrpc: OtlpGrpcReceiver;
   /** The simulated fleet's IPC metrics, when the fleet is simulated. */
-  feed: SimulatedIpcFeed | undefined;
+  feed: SimulatedSignalFeed | undefined;
 }
 
 @Module({})
@@ -177,16 +179,21 @@ export class AllInOne {
       feed = new SimulatedFleetFeed({ bus, clock, seed: config.simulationSeed, apps: config.simulationApps, intervalMs: config.windowMs, log });
       feed.start();
     }
-    let ipcFeed: SimulatedIpcFeed | undefined;
+    let ipcFeed: SimulatedSignalFeed | undefined;
+    let traceFeed: SimulatedSignalFeed | undefined;
     if (config.simulate) {
-      ipcFeed = new SimulatedIpcFeed({ bus, clock, seed: config.simulationSeed, apps: config.simulationApps, intervalMs: config.windowMs, log });
+      const simulated = { bus, clock, seed: config.simulationSeed, apps: config.simulationApps, intervalMs: config.windowMs, log };
+      ipcFeed = new SimulatedSignalFeed({ ...simulated, signal: IPC_METRICS_SIGNAL });
+      traceFeed = new SimulatedSignalFeed({ ...simulated, signal: TRACES_SIGNAL });
       ipcFeed.start();
+      traceFeed.start();
     }
     return new AllInOne(config, bus, store, registry, stages, gateway, http, httpAddress, feed, { store: applicationStore, otlpHttp, otlpGrpc, feed: ipcFeed }, {
       config: requestConfig,
       store: requestStore,
       stage: traceStage,
       zipkin,
+      feed: traceFeed,
     });
   }
 
@@ -216,6 +223,7 @@ export class AllInOne {
   async stop(): Promise<void> {
     await this.feed?.stop();
     await this.application.feed?.stop();
+    await this.request.feed?.stop();
     await this.http.close();
     await this.application.otlpHttp.close();
     await this.application.otlpGrpc.close();
