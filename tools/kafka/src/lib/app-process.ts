@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
 
-export type AppName = 'flow-ingestor' | 'intermediary-resolver' | 'enricher' | 'query-gateway' | 'trace-aggregator';
+export type AppName = 'flow-ingestor' | 'intermediary-resolver' | 'enricher' | 'query-gateway' | 'trace-aggregator' | 'ipc-ingestor';
 
 /** One sample of a Prometheus text exposition. */
 export interface MetricSample {

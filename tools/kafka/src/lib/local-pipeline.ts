@@ -31,6 +31,8 @@ export interface LocalPipelineOptions {
   windows?: NetworkWindowSettings;
   /** Leave the apps' Kafka settings at their defaults instead of the small fetches and quick group timeouts tests use. */
   defaultKafkaSettings?: boolean;
+  /** Also run the application layer: an ipc-ingestor writing `application.sqlite` beside the network store, which the gateway serves too. */
+  application?: boolean;
 }
 
 /** Settings that let a killed member leave its group within seconds rather than half a minute. */
@@ -43,7 +45,8 @@ const FAST_GROUPS = {
 /**
  * The network pipeline as separate processes on this machine, started from the built apps: a
  * flow-ingestor, one or more intermediary-resolvers, an enricher writing the embedded store, and a
- * query gateway reading it. Each can be killed (SIGKILL) and started again.
+ * query gateway reading it; with `application`, also an ipc-ingestor writing the application layer's
+ * store in the same folder. Each can be killed (SIGKILL) and started again.
  */
 export class LocalPipeline {
   readonly topics: PipelineTopics;
@@ -55,13 +58,14 @@ export class LocalPipeline {
     readonly enricher: AppProcess,
     readonly gateway: AppProcess,
     readonly grpcAddress: string,
+    readonly ipcIngestor: AppProcess | undefined,
   ) {
     this.topics = pipelineTopics(options.prefix);
     this.dataDir = path.join(options.runDir, 'data');
   }
 
   get stages(): AppProcess[] {
-    return [this.ingestor, ...this.resolvers, this.enricher];
+    return [this.ingestor, ...this.resolvers, this.enricher, ...(this.ipcIngestor === undefined ? [] : [this.ipcIngestor])];
   }
 
   get all(): AppProcess[] {
@@ -107,15 +111,19 @@ export class LocalPipeline {
     const resolvers: AppProcess[] = [];
     for (let i = 1; i <= (options.resolvers ?? 1); i++) resolvers.push(await make(`intermediary-resolver-${i}`, 'intermediary-resolver'));
     const ingestor = await make('flow-ingestor', 'flow-ingestor', regionEnv);
-    const gateway = await make('query-gateway', 'query-gateway', { TOPOLOGY_GRPC_ADDRESS: `127.0.0.1:${grpcPort}` });
-    const pipeline = new LocalPipeline(options, ingestor, resolvers, enricher, gateway, `127.0.0.1:${grpcPort}`);
+    const ipcIngestor = options.application ? await make('ipc-ingestor', 'ipc-ingestor') : undefined;
+    const gateway = await make('query-gateway', 'query-gateway', {
+      TOPOLOGY_GRPC_ADDRESS: `127.0.0.1:${grpcPort}`,
+      ...(options.application ? { TOPOLOGY_APPLICATION_DATA_DIR: dataDir } : { TOPOLOGY_APPLICATION_LAYER: 'false' }),
+    });
+    const pipeline = new LocalPipeline(options, ingestor, resolvers, enricher, gateway, `127.0.0.1:${grpcPort}`, ipcIngestor);
     try {
       // The enricher creates the store and the topics first; the others then start side by side.
       if (!options.deferred?.includes(enricher.label)) {
         enricher.start();
         await enricher.waitReady();
       }
-      const rest = [...resolvers, ingestor, gateway].filter((p) => !options.deferred?.includes(p.label));
+      const rest = [...resolvers, ingestor, ...(ipcIngestor === undefined ? [] : [ipcIngestor]), gateway].filter((p) => !options.deferred?.includes(p.label));
       for (const p of rest) p.start();
       await Promise.all(rest.map((p) => p.waitReady()));
     } catch (e) {
@@ -185,6 +193,7 @@ export class LocalPipeline {
       })),
       { stage: 'intermediary_resolver', input: 'main', topics: [this.topics.flowsPartial], brokers: this.options.brokers },
       { stage: 'enricher', input: 'main', topics: [this.topics.edgesResolved], brokers: this.options.brokers },
+      ...(this.ipcIngestor === undefined ? [] : [{ stage: 'ipc_ingestor', input: 'main', topics: [this.topics.otlpMetrics, this.topics.ipcMetrics], brokers: this.options.brokers }]),
     ];
     const inputs = only === undefined ? all : all.filter((i) => only.some((app) => app.replace(/-/g, '_') === i.stage));
     const admins = new Map<string, ReturnType<Kafka['admin']>>();
