@@ -17,8 +17,14 @@ export interface CoverageSplit {
  * A service counts as instrumented when it reports application metrics itself: it is the source of
  * an edge its own client metrics describe (any endpoint not marked `serverReportedOnly`, or no
  * endpoint detail at all), or the target of calls only its server metrics saw (an endpoint marked
- * `serverReportedOnly`) or that its server metrics also reported (`serverReported`). A service the application layer knows only because instrumented peers
- * name it is not instrumented: it is listed as network-only, with both layers in its `layersOf`.
+ * `serverReportedOnly`) or that its server metrics also reported (`serverReported`, which the
+ * ingestor sets whenever the target reported calls of its own in the bucket, even with metrics that
+ * name no caller). A service the application layer knows only because instrumented peers name it
+ * is not instrumented: it is listed as network-only, with both layers in its `layersOf`.
+ *
+ * Limit: a service whose own metrics make no edge (server metrics naming no caller while no caller
+ * is instrumented, client metrics naming only addresses) is listed as network-only; telling it apart
+ * needs a node-level fact the stores do not keep yet.
  */
 export function splitCoverage(networkEdges: readonly EdgeRecord[], applicationEdges: readonly EdgeRecord[], kind: NodeKind): CoverageSplit {
   const onNetwork = new Set<NodeId>();
