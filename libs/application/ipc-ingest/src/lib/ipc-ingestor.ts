@@ -180,8 +180,13 @@ export class IpcIngestor implements CallSink {
   private readonly spectator: SpectatorReader;
   private readonly istio: IstioReader;
   private maxEventMs = -Infinity;
-  /** The latest call time as of the last flush: every bucket it closes was closed and emitted whole then. */
+  /** The closing horizon as of the last flush: every bucket it closes was closed and emitted whole then. */
   private closedThroughMs = -Infinity;
+  /** When set, buckets close only up to this call time (see `limitClosing`). */
+  private closingLimitMs: number | undefined;
+  /** Per source, the latest call time read from it. */
+  private readonly latestBySource = new Map<string, number>();
+  private latestInMessage = -Infinity;
   /** Counted once per message: a labelled counter per data point would cost a string each. */
   private acceptedInMessage = 0;
   /** Where the message being read came from, when the caller tracks it. */
@@ -232,6 +237,7 @@ export class IpcIngestor implements CallSink {
   ingest(payload: Uint8Array, encoding: IpcEncoding, receivedAtMs: number = this.clock.now(), origin?: MessageOrigin): Rejection[] {
     const tally = new RejectionTally();
     this.acceptedInMessage = 0;
+    this.latestInMessage = -Infinity;
     this.origin = origin;
     try {
       switch (encoding) {
@@ -253,6 +259,7 @@ export class IpcIngestor implements CallSink {
       this.counters.inc('data_points_rejected', 1, 'malformed');
       return [{ reason: 'malformed', message: e.message, raw: payload }];
     } finally {
+      if (origin !== undefined && this.latestInMessage > (this.latestBySource.get(origin.source) ?? -Infinity)) this.latestBySource.set(origin.source, this.latestInMessage);
       this.origin = undefined;
       if (this.acceptedInMessage > 0) this.counters.inc('data_points_accepted', this.acceptedInMessage, FORMAT_OF[encoding]);
     }
@@ -310,9 +317,33 @@ export class IpcIngestor implements CallSink {
     if (state.observingSinceMs !== undefined) this.series.resumeObservingSince(state.observingSinceMs);
   }
 
+  /**
+   * Lets buckets close (and calls be too late) only up to `limitMs` of call time, not up to the
+   * latest call time seen, until called again with undefined; never below what the resumed checkpoint
+   * had closed. While a restart reads its sources again, one that caught up reads new calls while
+   * another still reads old ones: the caller limits closing to the call time the slowest has reached,
+   * so new calls do not close a bucket whose old calls are yet to be read again.
+   */
+  limitClosing(limitMs: number | undefined): void {
+    this.closingLimitMs = limitMs;
+  }
+
+  /** The latest call time read from a source (tracked with message origins). */
+  latestCallOf(source: string): number | undefined {
+    return this.latestBySource.get(source);
+  }
+
+  /** Call time up to which buckets close: the latest seen, or the limit, never below what is closed. */
+  private closingHorizon(): number {
+    const limit = this.closingLimitMs;
+    if (limit === undefined) return this.maxEventMs;
+    return Math.max(this.closedThroughMs, Math.min(this.maxEventMs, limit));
+  }
+
   /** Stops tracking a source that another reader took over. */
   forgetSource(source: string): void {
     this.series.forgetSource(source);
+    this.latestBySource.delete(source);
     for (const bucket of this.buckets.values()) bucket.needs.delete(source);
   }
 
@@ -326,13 +357,14 @@ export class IpcIngestor implements CallSink {
     const eventMs = s.timeMs > s.startMs ? s.timeMs - 1 : s.timeMs;
     const bucketStart = Math.floor(eventMs / bucketMs) * bucketMs;
     const origin = this.origin;
-    if (bucketStart + bucketMs + this.config.allowedLatenessMs < this.maxEventMs) {
+    if (bucketStart + bucketMs + this.config.allowedLatenessMs < this.closingHorizon()) {
       if (origin === undefined || !origin.replayed) return 'too-late';
       // Read again after a restart: the bucket was closed, and written whole, before the checkpoint.
       this.counters.inc('replayed_points_of_closed_buckets');
       return undefined;
     }
     if (s.timeMs > this.maxEventMs) this.maxEventMs = s.timeMs;
+    if (s.timeMs > this.latestInMessage) this.latestInMessage = s.timeMs;
 
     let bucket = this.buckets.get(bucketStart);
     if (bucket === undefined) {
@@ -409,8 +441,9 @@ export class IpcIngestor implements CallSink {
     for (const bucket of this.dirtyBuckets) this.flushBucket(bucket, out, touched);
     this.dirtyBuckets.clear();
     for (const app of touched) this.flushApp(app, out);
-    this.closeBuckets();
-    this.closedThroughMs = this.maxEventMs;
+    const horizon = this.closingHorizon();
+    this.closeBuckets(horizon);
+    if (horizon > this.closedThroughMs) this.closedThroughMs = horizon;
     const now = this.clock.now();
     if (now - this.lastSeriesExpiryMs >= 60_000 && Number.isFinite(this.maxEventMs)) {
       this.lastSeriesExpiryMs = now;
@@ -631,10 +664,10 @@ export class IpcIngestor implements CallSink {
     this.counters.inc('nodes_written');
   }
 
-  private closeBuckets(): void {
+  private closeBuckets(horizonMs: number): void {
     const { bucketMs, allowedLatenessMs } = this.config;
     for (const [start, bucket] of this.buckets) {
-      if (start + bucketMs + allowedLatenessMs >= this.maxEventMs || this.dirtyBuckets.has(bucket)) continue;
+      if (start + bucketMs + allowedLatenessMs >= horizonMs || this.dirtyBuckets.has(bucket)) continue;
       this.buckets.delete(start);
       this.counters.inc('buckets_closed');
     }

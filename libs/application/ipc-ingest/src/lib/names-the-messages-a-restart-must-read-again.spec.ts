@@ -120,6 +120,28 @@ describe('the messages a restart must read again', () => {
     expect(second.flush().buckets.map((b) => b.bucketStartMs)).toEqual([T0 + 3 * MINUTE, T0 + 3 * MINUTE]);
   });
 
+  it('keep a bucket open while its source is behind: buckets close only up to the limit the caller sets, never below what the checkpoint closed', () => {
+    const first = new IpcIngestor(config, new ManualClock(T0));
+    const [old] = deltas(T0);
+    first.ingest(old as Uint8Array, 'otlp-protobuf', T0, at('p0', 0));
+    first.flush();
+    const resumed = new IpcIngestor(config, new ManualClock(T0));
+    resumed.resume(first.checkpointState());
+    // p1 has read nothing again yet; p0 reads calls three minutes later, which would close the first bucket.
+    resumed.limitClosing(resumed.latestCallOf('p1') ?? Number.NEGATIVE_INFINITY);
+    const [later] = deltas(T0 + 3 * MINUTE);
+    resumed.ingest(later as Uint8Array, 'otlp-protobuf', T0, at('p0', 5));
+    resumed.flush();
+    expect(resumed.ingest(old as Uint8Array, 'otlp-protobuf', T0, at('p1', 0, true))).toEqual([]);
+    expect(resumed.counters.get('replayed_points_of_closed_buckets')).toBe(0);
+    expect(resumed.replayFrom('p1')).toBe(0);
+
+    // Once p1 has caught up, buckets close by the latest call time again.
+    resumed.limitClosing(undefined);
+    resumed.flush();
+    expect([resumed.replayFrom('p1'), resumed.checkpointState().latestCallMs]).toEqual([undefined, T0 + 3 * MINUTE + 30_000]);
+  });
+
   it('count the first point of a series again as the lost ingestor did: against its start of observation, not the restart', () => {
     const early = { ...config, initialCumulative: 'auto' as const, maxFutureMs: 2 * 3_600_000 };
     const observed = new IpcIngestor(early, new ManualClock(T0 - 3_700_000));

@@ -18,6 +18,8 @@ export interface IpcIngestStageOptions extends StageRunnerOptions {
 
 const OPEN_BRACE = 0x7b;
 const INPUT = 'main';
+/** Processing time after which buckets close by the latest call time again, though a partition has not caught up. */
+const MAX_CATCH_UP_MS = 15 * 60_000;
 const NOTHING_NEEDED: ReadonlyMap<string, number> = new Map();
 
 /** A flush's output not yet persisted, with what a checkpoint needed before the flush closed buckets. */
@@ -53,13 +55,19 @@ export function ipcEncodingOf(message: Pick<BusMessage, 'topic' | 'value' | 'hea
  * latest point of every cumulative series (`IpcIngestor.replayFrom`). The commit's metadata
  * carries the latest call time and the start of observation, which a restart takes up from every
  * partition before it reads any: buckets closed before the crash stay closed (their re-read points
- * are skipped), and cumulative series are judged as before.
+ * are skipped), and cumulative series are judged as before. Until every partition has been read up
+ * to the end it had at the restart, buckets close only up to the call time the slowest of them has
+ * reached: partitions read again from checkpoints far apart, and the new calls of one that caught
+ * up must not close a bucket whose old calls another has yet to read again.
  */
 export class IpcIngestStage extends StageRunner {
   readonly ingestor: IpcIngestor;
   private readonly input: StageInput;
   /** Per partition, the offset below which an earlier member may have handled messages. */
   private readonly takenOverBelow = new Map<string, number>();
+  /** Partitions a restart reads again, with the end they had then: buckets close by the slowest until each is read up to it. */
+  private readonly catchingUp = new Map<string, number>();
+  private catchUpSinceMs: number | undefined;
   private arrivals: number[] = [];
   private lastRetentionRun = 0;
   private readonly unwritten: UnwrittenFlush[] = [];
@@ -116,6 +124,7 @@ export class IpcIngestStage extends StageRunner {
     const id = partitionId(source.name, topic, partition);
     this.ingestor.forgetSource(id);
     this.takenOverBelow.delete(id);
+    if (this.catchingUp.delete(id)) this.limitClosing();
   }
 
   /**
@@ -127,11 +136,28 @@ export class IpcIngestStage extends StageRunner {
     const partitionsOf = this.options.broadcastEnds;
     if (partitionsOf === undefined) return;
     for (const topic of [this.topics.otlpMetrics, this.topics.ipcMetrics]) {
-      for (const partition of (await partitionsOf(topic)).keys()) {
+      for (const [partition, end] of await partitionsOf(topic)) {
         const checkpoint = await this.input.lastCheckpoint(this.groupId, topic, partition);
-        if (checkpoint !== undefined) this.resumeFrom(topic, partition, checkpoint);
+        if (checkpoint === undefined) continue;
+        this.resumeFrom(topic, partition, checkpoint);
+        if (Number(checkpoint.offset) < end) this.catchingUp.set(partitionId(INPUT, topic, partition), end);
       }
     }
+    if (this.catchingUp.size === 0) return;
+    this.catchUpSinceMs = this.o.clock.now();
+    this.limitClosing();
+  }
+
+  /** Buckets close up to the call time the slowest partition still catching up has reached (none read yet: what the checkpoint closed). */
+  private limitClosing(): void {
+    if (this.catchingUp.size === 0) {
+      this.ingestor.limitClosing(undefined);
+      this.catchUpSinceMs = undefined;
+      return;
+    }
+    let slowest = Number.POSITIVE_INFINITY;
+    for (const source of this.catchingUp.keys()) slowest = Math.min(slowest, this.ingestor.latestCallOf(source) ?? Number.NEGATIVE_INFINITY);
+    this.ingestor.limitClosing(slowest);
   }
 
   private resumeFrom(topic: string, partition: number, checkpoint: PartitionCheckpoint): void {
@@ -142,6 +168,19 @@ export class IpcIngestStage extends StageRunner {
   }
 
   private onMetrics(message: BusMessage): Rejection[] {
+    const rejections = this.read(message);
+    if (this.catchingUp.size > 0) {
+      const source = partitionId(INPUT, message.topic, message.partition);
+      const end = this.catchingUp.get(source);
+      if (end !== undefined) {
+        if (Number(message.offset) + 1 >= end) this.catchingUp.delete(source);
+        this.limitClosing();
+      }
+    }
+    return rejections;
+  }
+
+  private read(message: BusMessage): Rejection[] {
     const encoding = ipcEncodingOf(message, this.topics.otlpMetrics);
     if (encoding === undefined) {
       return [{ reason: 'unsupported-format', message: `content-type ${JSON.stringify(message.headers[Headers.contentType] ?? '')} on ${message.topic}`, raw: message.value }];
@@ -173,6 +212,11 @@ export class IpcIngestStage extends StageRunner {
     while (this.unwritten.length > 0) {
       await this.write((this.unwritten[0] as UnwrittenFlush).output);
       this.unwritten.shift();
+    }
+    if (this.catchUpSinceMs !== undefined && this.o.clock.now() - this.catchUpSinceMs > MAX_CATCH_UP_MS) {
+      this.log(`${this.catchingUp.size} partitions still not read up to where they ended at the restart after ${MAX_CATCH_UP_MS / 60_000} min (another ipc-ingestor in the group?): buckets close by the latest call time again`);
+      this.catchingUp.clear();
+      this.limitClosing();
     }
     const replayPoints = this.input.checkpoints ? this.ingestor.replayPoints() : NOTHING_NEEDED;
     const state = this.ingestor.checkpointState();

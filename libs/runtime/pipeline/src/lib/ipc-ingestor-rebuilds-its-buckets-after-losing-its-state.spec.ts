@@ -14,11 +14,16 @@ import { pipelineTopics } from './topic-names';
 
 const T0 = Date.UTC(2026, 0, 1);
 const INTERVAL_MS = 20_000;
-const INTERVALS = 15;
-const PARTITIONS = 3;
 const topics = pipelineTopics('test.');
-/** Minute buckets that close two minutes after their end: the first ones close while the stream is read. */
-const ingestor: IpcIngestorConfig = { ...DEFAULT_IPC_INGESTOR_CONFIG, bucketMs: 60_000, allowedLatenessMs: 120_000 };
+
+/** A stream of exports, the partitions it is spread over, and the ingestor that reads it. */
+interface Scenario {
+  partitions: number;
+  intervals: number;
+  ingestor: IpcIngestorConfig;
+  exports: () => { topic: string; messages: OutgoingMessage[] }[];
+  apps: string[];
+}
 
 /** A small PRNG so every run publishes the same calls. */
 function random(seed: number): () => number {
@@ -49,13 +54,13 @@ interface Call {
  * step stay close in event time, as they do on Kafka. A nightly job (cumulative, keyed) calls s1
  * only at the start and at the end.
  */
-function exports(): { topic: string; messages: OutgoingMessage[] }[] {
+function fleetExports(): { topic: string; messages: OutgoingMessage[] }[] {
   const next = random(11);
   const clients = ['c0', 'c1', 'c2', 'c3'];
   const servers = ['s0', 's1', 's2'];
   const totals = new Map<string, { count: number; buckets: number[] }>();
   const out: { topic: string; messages: OutgoingMessage[] }[] = [];
-  for (let i = 0; i < INTERVALS; i++) {
+  for (let i = 0; i < FLEET.intervals; i++) {
     const startMs = T0 + i * INTERVAL_MS;
     const endMs = startMs + INTERVAL_MS;
     const calls = new Map<string, number>();
@@ -131,6 +136,59 @@ function exports(): { topic: string; messages: OutgoingMessage[] }[] {
   return out;
 }
 
+/** Minute buckets that close two minutes after their end: the first ones close while the stream is read. */
+const FLEET: Scenario = {
+  partitions: 3,
+  intervals: 15,
+  ingestor: { ...DEFAULT_IPC_INGESTOR_CONFIG, bucketMs: 60_000, allowedLatenessMs: 120_000 },
+  exports: fleetExports,
+  apps: ['c0', 'c1', 'c2', 'c3', 'nightly', 's0', 's1', 's2'],
+};
+
+/** One delta export of `service` (its instance `instance`) calling `peer`, and optionally a cumulative point of a second series. */
+function exportOf(service: string, instance: string, peer: string, calls: number, endMs: number, cumulative?: { service: string; count: number }): OutgoingMessage {
+  const point = (count: number, startMs: number) => ({
+    attributes: [str('rpc.system.name', 'grpc'), str('rpc.method', `${peer}.v1.Api/Get`), str('rpc.status_code', 'OK'), str('service.peer.name', peer)],
+    startTimeUnixNano: nanos(startMs),
+    timeUnixNano: nanos(endMs),
+    count,
+    bucketCounts: [count, 0],
+    explicitBounds: [0.1],
+  });
+  const resource = (name: string, id: string, temporality: number, dataPoint: Record<string, unknown>) => ({
+    resource: { attributes: [str('service.name', name), str('service.instance.id', id)] },
+    scopeMetrics: [{ metrics: [{ name: 'rpc.client.call.duration', unit: 's', histogram: { aggregationTemporality: temporality, dataPoints: [dataPoint] } }] }],
+  });
+  const resourceMetrics = [resource(service, instance, 1, point(calls, endMs - INTERVAL_MS))];
+  if (cumulative) resourceMetrics.push(resource(cumulative.service, `${cumulative.service}-1`, 2, point(cumulative.count, T0 - 86_400_000)));
+  return { key: null, value: encodeMetricsRequestObject({ resourceMetrics }) };
+}
+
+/**
+ * Two partitions in strict turn: service a's two instances export one to each, so each of a's
+ * buckets is built from both partitions; the second also carries a nightly job's cumulative series,
+ * which reports at the start and at the end only. A restart reads the second partition again from
+ * the nightly's early point, the first only from its oldest open bucket: the first catches up and
+ * reads new calls long before the second has read its half of the open buckets again.
+ */
+const SKEWED: Scenario = {
+  partitions: 2,
+  intervals: 30,
+  ingestor: { ...DEFAULT_IPC_INGESTOR_CONFIG, bucketMs: 60_000, allowedLatenessMs: 60_000 },
+  exports: () => {
+    const messages: OutgoingMessage[] = [];
+    let nightly = 0;
+    for (let i = 0; i < 30; i++) {
+      const endMs = T0 + (i + 1) * INTERVAL_MS;
+      const reports = i < 2 || i >= 28;
+      if (reports) nightly += 10 + i;
+      messages.push(exportOf('a', 'a-1', 'x', 10 + (i % 7), endMs), exportOf('a', 'a-2', 'x', 20 + (i % 5), endMs, reports ? { service: 'nightly', count: nightly } : undefined));
+    }
+    return [{ topic: topics.otlpMetrics, messages }];
+  },
+  apps: ['a', 'nightly', 'x'],
+};
+
 /** A store that stops taking writes once the process that holds it has died. */
 function mortal(store: GraphLayerStore<ApplicationEdgeProps>): { store: GraphLayerStore<ApplicationEdgeProps>; die: () => void } {
   let dead = false;
@@ -161,16 +219,17 @@ interface RunResult {
  * (nothing it holds reaches the store any more) and a new stage takes over from the committed
  * checkpoints.
  */
-async function run(crashAfter: number | undefined, commitAfterBatch = false): Promise<RunResult> {
+async function run(crashAfter: number | undefined, { scenario = FLEET, commitAfterBatch = false }: { scenario?: Scenario; commitAfterBatch?: boolean } = {}): Promise<RunResult> {
+  const { partitions, ingestor } = scenario;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'topology-ipc-'));
   const clock = new ManualClock(T0 + 3_600_000);
   const store = await EmbeddedGraphStore.open<ApplicationEdgeProps>({ dir, layer: 'application', bucketMs: 60_000 }, applicationBucketMerger);
-  const bus = new InProcessBus({ clock, defaultPartitions: PARTITIONS });
-  const log = new PartitionLog(PARTITIONS, commitAfterBatch);
-  for (const { topic, messages } of exports()) log.append(topic, messages);
+  const bus = new InProcessBus({ clock, defaultPartitions: partitions });
+  const log = new PartitionLog(partitions, commitAfterBatch);
+  for (const { topic, messages } of scenario.exports()) log.append(topic, messages);
   const ends = async (topic: string) => {
     const out = new Map<number, number>();
-    for (let p = 0; p < PARTITIONS; p++) out.set(p, await log.partitionEnd(topic, p));
+    for (let p = 0; p < partitions; p++) out.set(p, await log.partitionEnd(topic, p));
     return out;
   };
   const start = async (instance: string) => {
@@ -200,7 +259,7 @@ async function run(crashAfter: number | undefined, commitAfterBatch = false): Pr
       clock.advance(1_000);
       if (round !== crashAfter) continue;
       for (const topic of [topics.otlpMetrics, topics.ipcMetrics]) {
-        for (let p = 0; p < PARTITIONS; p++) if (log.committedOffset('ipc-ingestor', topic, p) < Math.min(round * 2, await log.partitionEnd(topic, p))) replayed = true;
+        for (let p = 0; p < partitions; p++) if (log.committedOffset('ipc-ingestor', topic, p) < Math.min(round * 2, await log.partitionEnd(topic, p))) replayed = true;
       }
       current.die();
       await current.stage.stop();
@@ -210,10 +269,10 @@ async function run(crashAfter: number | undefined, commitAfterBatch = false): Pr
     const layer: Record<string, unknown> = {};
     const range = { fromMs: T0, toMs: T0 + 3_600_000 };
     for (const e of await store.listEdges({ granularity: 'app', range })) layer[`all ${e.src} -> ${e.dst}`] = e.props.application;
-    for (let bucket = T0; bucket < T0 + INTERVALS * INTERVAL_MS; bucket += 60_000) {
+    for (let bucket = T0; bucket < T0 + scenario.intervals * INTERVAL_MS; bucket += 60_000) {
       for (const e of await store.listEdges({ granularity: 'app', range: { fromMs: bucket, toMs: bucket + 60_000 } })) layer[`${bucket - T0} ${e.src} -> ${e.dst}`] = e.props.application;
     }
-    const apps = ['c0', 'c1', 'c2', 'c3', 'nightly', 's0', 's1', 's2'].map((a) => `app:${a}` as NodeId);
+    const apps = scenario.apps.map((a) => `app:${a}` as NodeId);
     for (const n of await store.getNodes(apps)) layer[n.id] = { health: n.health, firstSeenMs: n.firstSeenMs, lastSeenMs: n.lastSeenMs };
     return { layer, replayed, skippedOfClosedBuckets: current.stage.ingestor.counters.get('replayed_points_of_closed_buckets') };
   } finally {
@@ -252,7 +311,27 @@ describe('the ipc-ingestor restarted without its memory', () => {
   });
 
   it('would lose calls if offsets were committed after each batch', async () => {
-    const crashed = await run(9, true);
+    const crashed = await run(9, { commitAfterBatch: true });
     expect(crashed.layer).not.toEqual(uninterrupted.layer);
+  });
+});
+
+describe('the ipc-ingestor restarted while one partition reads much further back than another', () => {
+  let uninterrupted: RunResult;
+
+  beforeAll(async () => {
+    uninterrupted = await run(undefined, { scenario: SKEWED });
+  });
+
+  it('closes buckets while it runs, and builds each of a\'s buckets from both partitions', () => {
+    const buckets = Object.entries(uninterrupted.layer).filter(([k]) => /^\d+ app:a -> app:x$/.test(k));
+    expect(buckets.length).toBe(10);
+    expect(buckets.every(([, props]) => (props as ApplicationEdgeProps).calls >= 3 * 30)).toBe(true);
+  });
+
+  it.each([6, 8, 10])('closes buckets only as far as the slowest partition has read until each has read what it held at the restart, when it dies after %i rounds', async (crashAfter) => {
+    const crashed = await run(crashAfter, { scenario: SKEWED });
+    expect(crashed.replayed).toBe(true);
+    expect(crashed.layer).toEqual(uninterrupted.layer);
   });
 });
