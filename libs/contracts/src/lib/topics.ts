@@ -15,7 +15,7 @@ export const Topics = {
   ownership: 'ownership.ip.v1',
   /** Stage 1 → 2: FlowPartialSnapshot, keyed by intermediary id, or by edge key for direct traffic. */
   flowsPartial: 'flows.partial.v1',
-  /** Stage 2 → 3: EdgeContribution, keyed by the cluster-level edge key. */
+  /** Stage 2 → 3: EdgeContribution, keyed by the app-level edge key, so one enricher instance folds every cluster edge of an app edge. */
   edgesResolved: 'edges.resolved.v1',
   /**
    * OTLP metrics (ExportMetricsServiceRequest, protobuf): the OpenTelemetry Collector Kafka

@@ -68,25 +68,27 @@ export async function readStoreMap(dataDir: string, range: TimeRange, bucketMs =
 
 /**
  * The map the all-in-one makes of the batches: the same three stages over the in-process bus into
- * an embedded store, drained after the last batch.
+ * an embedded store, drained after the last batch. With `enrichers` above one, that many enricher
+ * instances share stage 3's consumer group (and its partitions) and write the one store.
  */
-export async function mapInOneProcess(fleet: Fleet, batches: Iterable<SimulationBatch>, range: TimeRange, windows: NetworkWindowSettings = FAST_REPLAY_WINDOWS): Promise<NetworkMap> {
+export async function mapInOneProcess(fleet: Fleet, batches: Iterable<SimulationBatch>, range: TimeRange, windows: NetworkWindowSettings = FAST_REPLAY_WINDOWS, enrichers = 1): Promise<NetworkMap> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'topology-reference-'));
   const bus = new InProcessBus({ defaultPartitions: 4 });
   await bus.ensureTopics(networkTopicSpecs(DEFAULT_TOPICS, 4));
   const store = await EmbeddedGraphStore.open<NetworkEdgeProps>({ dir, layer: 'network', bucketMs: windows.bucketMs }, networkBucketMerger);
   const common = { bus, clock: systemClock, registry: new Registry(), instanceId: 'reference', flushIntervalMs: 250, maxPendingRecords: 20_000, log: () => undefined };
   const configs = networkStageConfigs(windows);
-  const enrich = new EnrichStage({ ...common, store, retentionMs: 20 * 365 * 86_400_000, enricher: configs.enricher });
+  const enrich = Array.from({ length: enrichers }, (_, i) => new EnrichStage({ ...common, registry: new Registry(), instanceId: `reference-${i}`, store, retentionMs: 20 * 365 * 86_400_000, enricher: configs.enricher }));
   const resolve = new ResolveStage({ ...common, resolver: configs.resolver });
   const ingest = new FlowIngestStage({ ...common, region: 'local', ingestor: configs.ingestor });
+  const stages = [ingest, resolve, ...enrich];
   try {
-    for (const stage of [enrich, resolve, ingest]) await stage.start();
+    for (const stage of [...enrich, resolve, ingest]) await stage.start();
     const publisher = new FleetPublisher(fleet, { topics: DEFAULT_TOPICS, home: bus });
     for (const batch of batches) await publisher.publish(batch);
     for (let round = 0; round < 12; round++) {
       const before = bus.counters.get('messages_published');
-      for (const stage of [ingest, resolve, enrich]) {
+      for (const stage of stages) {
         await bus.settled();
         await stage.flushNow();
       }
@@ -96,7 +98,7 @@ export async function mapInOneProcess(fleet: Fleet, batches: Iterable<Simulation
     const map = toMap(await store.listEdges({ granularity: 'cluster', range }));
     return toMap(await store.listEdges({ granularity: 'app', range }), map);
   } finally {
-    for (const stage of [ingest, resolve, enrich]) await stage.stop();
+    for (const stage of stages) await stage.stop();
     await bus.close();
     await store.close();
     fs.rmSync(dir, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 import type { DeadLetterReason, EdgeContribution, MetadataEvent, Rejection } from '@topology/contracts';
 import type { Clock, EdgeBucket, Granularity, NetworkEdgeProps, NodeId, NodeUpsert, Peer } from '@topology/model';
-import { CounterSet, emptyNetworkProps, isNodeId, nodeId, parseClusterName, peerNodeId } from '@topology/model';
+import { CounterSet, edgeKey, emptyNetworkProps, isNodeId, nodeId, parseClusterName, peerNodeId } from '@topology/model';
 import { BucketPart, BucketValue, bucketPartOf, foldParts, foldValues, partEqualsContribution, sameBucketValue } from './bucket-fold';
 import { NetworkEnricherConfig, validateNetworkEnricherConfig } from './network-enricher-config';
 import { NodeCatalog } from './node-catalog';
@@ -72,6 +72,15 @@ function appOf(peer: Extract<Peer, { kind: 'workload' }>): string {
 
 function appLevelId(peer: Peer, clusterLevelId: NodeId): NodeId {
   return peer.kind === 'workload' ? nodeId('app', appOf(peer)) : clusterLevelId;
+}
+
+/**
+ * The key contributions to the enricher are partitioned by: their app-level edge. Every cluster
+ * edge folded into one app-level bucket then reaches the same enricher instance, so instances
+ * sharing a consumer group each write whole app-level buckets, never a part that replaces the rest.
+ */
+export function enricherPartitionKey(src: Peer, dst: Peer): string {
+  return edgeKey(appLevelId(src, peerNodeId(src, 'cluster')), appLevelId(dst, peerNodeId(dst, 'cluster')));
 }
 
 interface Ends {

@@ -1,7 +1,7 @@
 import type { BusMessage, Subscription } from '@topology/bus';
 import { EdgeContributionCodec, FlowPartialSnapshotCodec, type Rejection, type WindowRef } from '@topology/contracts';
 import { IntermediaryResolver, type IntermediaryResolverConfig } from '@topology/intermediary';
-import { edgeKey, peerNodeId } from '@topology/model';
+import { enricherPartitionKey } from '@topology/enrich';
 import { exportCounterSet } from './metrics';
 import { decodeMetadataMessage } from './metadata-feed';
 import { ReplayLedger } from './replay-ledger';
@@ -100,7 +100,7 @@ export class ResolveStage extends StageRunner {
     await Promise.all([
       this.publish(
         this.topics.edgesResolved,
-        contributions.map((c) => ({ key: edgeKey(peerNodeId(c.src, 'cluster'), peerNodeId(c.dst, 'cluster')), value: EdgeContributionCodec.encode(c) })),
+        contributions.map((c) => ({ key: enricherPartitionKey(c.src, c.dst), value: EdgeContributionCodec.encode(c) })),
       ),
       this.publish(this.topics.flowsPartial, forwards.map((f) => ({ key: f.key, value: FlowPartialSnapshotCodec.encode(f) }))),
     ]);
