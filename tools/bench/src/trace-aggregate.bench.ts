@@ -9,6 +9,7 @@ import { createTopologyClient, type DirectionName, type GranularityName } from '
 import { generateIpcMetrics, generateTraces, generateTraffic, otlpTraceRequest, planFleet, Random, type SimTrace } from '@topology/sim';
 import { DEFAULT_TRACE_AGGREGATOR_CONFIG, SpanDecoder, TraceAggregator, type RequestEdgeBucket, type TraceSpan } from '@topology/trace-aggregate';
 import { AllInOne, testConfig } from './lib/all-in-one-under-test';
+import { timeTraversalsFromAnotherProcess } from './lib/client-process';
 import { publishInterval, renderFleet } from './lib/fleet-feed';
 import { readOptions } from './lib/options';
 import { BenchReport } from './lib/report';
@@ -30,6 +31,7 @@ const options = readOptions({
   queries: { default: 1000, description: 'timed unified queries' },
   warmup: { default: 200, description: 'untimed unified queries first' },
   'skip-unified': { default: false, description: 'skip the unified three-layer query part (it starts an all-in-one)' },
+  'skip-throughput': { default: false, description: 'skip the pairing, aggregation and insert rates (time the unified queries alone)' },
   json: { default: '', description: 'write the result as JSON to this file' },
 });
 
@@ -208,38 +210,56 @@ async function unifiedQueries(report: BenchReport): Promise<void> {
         const granularity: Granularity = i % 2 === 0 ? 'app' : 'cluster';
         return { root: random.pick(roots[granularity]), direction: DIRECTIONS[Math.floor(i / 2) % 3] as Direction, granularity };
       });
+    type UnifiedQuery = { root: NodeId; direction: Direction; granularity: Granularity };
+    const grpcRequest = (q: UnifiedQuery) => ({ roots: [q.root], direction: DIRECTION_NAMES[q.direction], depth: 3, granularity: GRANULARITY_NAMES[q.granularity], range });
+    const warmup = mix(options.warmup);
+    const timed = mix(options.queries);
+    const record = (name: string, latencies: number[], sizes: number[], target: boolean) => {
+      const d = distribution(latencies);
+      report.note(`${name}: median answer ${count(median(sizes))} nodes (max ${count(Math.max(...sizes))})`);
+      report.add({ name: `${name}: p50`, value: d.p50, unit: 'ms', text: ms(d.p50) });
+      report.add({ name: `${name}: p99`, value: d.p99, unit: 'ms', text: ms(d.p99), ...(target ? { target: { max: TARGET_P99_MS, text: `p99 < ${TARGET_P99_MS} ms` } } : {}) });
+      for (const direction of DIRECTIONS) {
+        for (const granularity of ['app', 'cluster'] as const) {
+          const sub = distribution(latencies.filter((_, i) => timed[i]?.direction === direction && timed[i]?.granularity === granularity));
+          report.note(`  ${direction.padEnd(4)} ${granularity.padEnd(7)} p50 ${ms(sub.p50)}  p90 ${ms(sub.p90)}  p99 ${ms(sub.p99)}  (${sub.count})`);
+        }
+      }
+    };
+
+    // The API as a client sees it: the CLI or a UI runs in a process of its own.
+    const fromClient = await timeTraversalsFromAnotherProcess(app.grpcAddress, warmup.map(grpcRequest), timed.map(grpcRequest));
+    for (const r of fromClient.nodes) if (r === 0) throw new Error('a unified query answered no node');
+    record('unified 3-layer 3-hop traverse, gRPC client in its own process', fromClient.latencies, fromClient.nodes, true);
+
     const paths = [
       {
-        name: 'unified 3-layer 3-hop traverse, gRPC',
-        run: async (q: { root: NodeId; direction: Direction; granularity: Granularity }) => {
-          const r = await client.traverse({ roots: [q.root], direction: DIRECTION_NAMES[q.direction], depth: 3, granularity: GRANULARITY_NAMES[q.granularity], range });
+        name: 'unified 3-layer 3-hop traverse, gRPC client in the gateway process',
+        run: async (q: UnifiedQuery) => {
+          const r = await client.traverse(grpcRequest(q));
           if (r.layerStatus.some((s) => s.state !== 'STATE_OK')) throw new Error(`a layer did not answer: ${JSON.stringify(r.layerStatus)}`);
           return r.nodes.length;
         },
       },
       {
         name: 'unified 3-layer 3-hop traverse, in process (no gRPC)',
-        run: async (q: { root: NodeId; direction: Direction; granularity: Granularity }) => (await service.traverse({ roots: [q.root], direction: q.direction, depth: 3, granularity: q.granularity, range })).nodes.length,
+        run: async (q: UnifiedQuery) => (await service.traverse({ roots: [q.root], direction: q.direction, depth: 3, granularity: q.granularity, range })).nodes.length,
       },
       {
         name: 'request layer alone, 3-hop store traversal',
-        run: async (q: { root: NodeId; direction: Direction; granularity: Granularity }) =>
-          (await app.request.store.traverse({ roots: [q.root], direction: q.direction, depth: 3, granularity: q.granularity, range, maxVisited: 5_000 })).nodes.length,
+        run: async (q: UnifiedQuery) => (await app.request.store.traverse({ roots: [q.root], direction: q.direction, depth: 3, granularity: q.granularity, range, maxVisited: 5_000 })).nodes.length,
       },
     ];
     for (const p of paths) {
-      for (const q of mix(options.warmup)) await p.run(q);
+      for (const q of warmup) await p.run(q);
       const latencies: number[] = [];
       const sizes: number[] = [];
-      for (const q of mix(options.queries)) {
+      for (const q of timed) {
         const t0 = performance.now();
         sizes.push(await p.run(q));
         latencies.push(performance.now() - t0);
       }
-      const d = distribution(latencies);
-      report.note(`${p.name}: median answer ${count(median(sizes))} nodes (max ${count(Math.max(...sizes))})`);
-      report.add({ name: `${p.name}: p50`, value: d.p50, unit: 'ms', text: ms(d.p50) });
-      report.add({ name: `${p.name}: p99`, value: d.p99, unit: 'ms', text: ms(d.p99), ...(p === paths[0] ? { target: { max: TARGET_P99_MS, text: `p99 < ${TARGET_P99_MS} ms` } } : {}) });
+      record(p.name, latencies, sizes, false);
     }
   } finally {
     client.close();
@@ -289,7 +309,7 @@ async function throughput(report: BenchReport): Promise<void> {
 
 async function main(): Promise<void> {
   const report = new BenchReport('trace-aggregator: pairing, aggregation and the request store', options.json);
-  await throughput(report);
+  if (!options['skip-throughput']) await throughput(report);
   // The throughput rounds' spans would otherwise stretch the queries' garbage collections.
   (globalThis as { gc?: () => void }).gc?.();
   if (!options['skip-unified']) await unifiedQueries(report);
