@@ -241,7 +241,7 @@ export function nodeMessage(node: TopologyNode): NodeMessage {
   };
 }
 
-function networkMessage(p: NetworkEdgeProps): NetworkEdgeMessage {
+function networkMessageOf(p: NetworkEdgeProps): NetworkEdgeMessage {
   return {
     bytesSent: p.bytesSent,
     bytesReceived: p.bytesReceived,
@@ -257,7 +257,7 @@ function networkMessage(p: NetworkEdgeProps): NetworkEdgeMessage {
   };
 }
 
-function applicationMessage(p: ApplicationEdgeProps): ApplicationEdgeMessage {
+function applicationMessageOf(p: ApplicationEdgeProps): ApplicationEdgeMessage {
   return {
     calls: p.calls,
     errors: p.errors,
@@ -275,9 +275,31 @@ function applicationMessage(p: ApplicationEdgeProps): ApplicationEdgeMessage {
   };
 }
 
-function requestMessage(p: RequestEdgeProps): RequestEdgeMessage {
+function requestMessageOf(p: RequestEdgeProps): RequestEdgeMessage {
   return { calls: p.calls, errors: p.errors, latencyP50Ms: p.latencyP50Ms ?? 0, latencyP99Ms: p.latencyP99Ms ?? 0, operations: p.operations };
 }
+
+/**
+ * One message per layer property set, kept as long as the set: stores hand out the same frozen
+ * property objects while an edge's buckets do not change, so a message (and the bytes
+ * `TraverseResponseEncoder` keeps for it) is built once, not once per response. Messages are
+ * shared between responses: they must not be changed.
+ */
+function memoized<P extends object, M>(build: (props: P) => M): (props: P) => M {
+  const built = new WeakMap<P, M>();
+  return (props) => {
+    let message = built.get(props);
+    if (message === undefined) {
+      message = build(props);
+      built.set(props, message);
+    }
+    return message;
+  };
+}
+
+const networkMessage = memoized(networkMessageOf);
+const applicationMessage = memoized(applicationMessageOf);
+const requestMessage = memoized(requestMessageOf);
 
 export function edgeMessage(edge: EdgeRecord): EdgeMessage {
   const { network, application, request } = edge.props;

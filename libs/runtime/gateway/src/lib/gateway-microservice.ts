@@ -11,7 +11,9 @@ import { MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { API_PROTO_FILE } from '@topology/contracts';
 import { TopologyQueryService } from '@topology/query';
 import { apiLoaderOptions, TOPOLOGY_PACKAGE, TOPOLOGY_SERVICE } from './api-proto';
+import type { TraverseResponseMessage } from './api-messages';
 import { QueryGatewayModule } from './query-gateway.module';
+import { TraverseResponseEncoder } from './traverse-response-encoder';
 
 export interface GatewayMicroserviceOptions {
   /** `host:port` to listen on, e.g. `0.0.0.0:50051`; port 0 picks a free port. */
@@ -49,8 +51,7 @@ export async function createGatewayMicroservice(options: GatewayMicroserviceOpti
       options: {
         url: address,
         package: TOPOLOGY_PACKAGE,
-        protoPath: API_PROTO_FILE,
-        loader: apiLoaderOptions(),
+        packageDefinition: servedPackageDefinition(),
         onLoadPackageDefinition: (pkg: protoLoader.PackageDefinition, server: Pick<Server, 'addService'>) => {
           health.addToServer(server);
           new ReflectionService({ ...pkg, ...healthPackageDefinition() }).addToServer(server);
@@ -69,6 +70,21 @@ export async function createGatewayMicroservice(options: GatewayMicroserviceOpti
       await app.close();
     },
   };
+}
+
+/**
+ * The API as the server serves it: proto-loader's definitions, with Traverse answers encoded by
+ * `TraverseResponseEncoder` (the same bytes, faster for wide answers). A copy: clients in the same
+ * process keep proto-loader's own.
+ */
+function servedPackageDefinition(): protoLoader.PackageDefinition {
+  const loaded = protoLoader.loadSync(API_PROTO_FILE, apiLoaderOptions());
+  const service = loaded[TOPOLOGY_SERVICE] as protoLoader.ServiceDefinition | undefined;
+  const traverse = service?.['Traverse'];
+  if (service === undefined || traverse === undefined) throw new Error(`${TOPOLOGY_SERVICE}/Traverse is not in the API schema`);
+  const encoder = new TraverseResponseEncoder();
+  const served: protoLoader.ServiceDefinition = { ...service, Traverse: { ...traverse, responseSerialize: (message: object) => encoder.encode(message as TraverseResponseMessage) } };
+  return { ...loaded, [TOPOLOGY_SERVICE]: served };
 }
 
 /** The health service's own schema, so reflection can describe it to grpcurl too. */
