@@ -20,6 +20,7 @@ describe('the built apps, started with wrong settings', () => {
     ['intermediary-resolver', { TOPOLOGY_KAFKA_BROKERS: 'localhost', TOPOLOGY_MAX_CHAIN_DEPTH: '99' }, ['"localhost" is not host:port', 'TOPOLOGY_MAX_CHAIN_DEPTH="99"']],
     ['enricher', { TOPOLOGY_RETENTION_MS: '1000', TOPOLOGY_WINDOW_MS: 'x' }, ['TOPOLOGY_RETENTION_MS="1000"', 'TOPOLOGY_WINDOW_MS="x"']],
     ['query-gateway', { TOPOLOGY_GRPC_ADDRESS: 'grpc', TOPOLOGY_TRACING: 'sometimes' }, ['TOPOLOGY_GRPC_ADDRESS="grpc"', 'TOPOLOGY_TRACING="sometimes"']],
+    ['ipc-ingestor', { TOPOLOGY_IPC_INITIAL_CUMULATIVE: 'sometimes', TOPOLOGY_RETENTION_MS: '5' }, ['TOPOLOGY_IPC_INITIAL_CUMULATIVE="sometimes"', 'TOPOLOGY_RETENTION_MS="5"']],
     ['trace-aggregator', { TOPOLOGY_CLICKHOUSE_URL: 'clickhouse', TOPOLOGY_FLUSH_INTERVAL_MS: '0' }, ['TOPOLOGY_CLICKHOUSE_URL="clickhouse"', 'TOPOLOGY_FLUSH_INTERVAL_MS="0"']],
   ])('%s exits 2 and names each wrong value on a line of its own', async (app, env, lines) => {
     const { code, stderr } = await run(app, env);
