@@ -1,5 +1,5 @@
 import * as protoLoader from '@grpc/proto-loader';
-import { edgeKey, type ApplicationEdgeProps, type EdgeRecord, type NetworkEdgeProps, type NodeId, type RequestEdgeProps } from '@topology/model';
+import { edgeKey, nodeId, type ApplicationEdgeProps, type EdgeRecord, type NetworkEdgeProps, type NodeId, type RequestEdgeProps } from '@topology/model';
 import type { TopologyNode, TraverseResponse } from '@topology/query';
 import { traverseResponseMessage } from './api-mapping';
 import { apiPackageDefinition, TOPOLOGY_SERVICE } from './api-proto';
@@ -7,7 +7,7 @@ import { TraverseResponseEncoder } from './traverse-response-encoder';
 
 const traverse = (apiPackageDefinition()[TOPOLOGY_SERVICE] as protoLoader.ServiceDefinition)['Traverse'] as protoLoader.MethodDefinition<object, object>;
 
-const network = (bytes: number, via: string[] = []): NetworkEdgeProps => ({
+const network = (bytes: number, via: NodeId[] = []): NetworkEdgeProps => ({
   bytesSent: bytes,
   bytesReceived: bytes * 3,
   packetsSent: 7,
@@ -55,7 +55,7 @@ const decoded = (bytes: Buffer) => traverse.responseDeserialize(bytes);
 
 describe('Traverse answers encoded with reused property bytes', () => {
   const encoder = new TraverseResponseEncoder();
-  const shared = { network: network(1_000, ['intermediary:lb-users']), application: application(40), request: request(12) };
+  const shared = { network: network(1_000, [nodeId('intermediary', 'lb-users')]), application: application(40), request: request(12) };
 
   it('decode to what proto-loader itself encodes, with every layer, none, and several', () => {
     const response = answer([
