@@ -7,6 +7,10 @@ import { TraverseResponseEncoder } from './traverse-response-encoder';
 
 const traverse = (apiPackageDefinition()[TOPOLOGY_SERVICE] as protoLoader.ServiceDefinition)['Traverse'] as protoLoader.MethodDefinition<object, object>;
 
+const WEB = nodeId('app', 'web');
+const USERS = nodeId('app', 'users');
+const AUTH = nodeId('app', 'auth');
+
 const network = (bytes: number, via: NodeId[] = []): NetworkEdgeProps => ({
   bytesSent: bytes,
   bytesReceived: bytes * 3,
@@ -38,7 +42,7 @@ function edge(src: NodeId, dst: NodeId, props: EdgeRecord['props']): EdgeRecord 
 
 function answer(edges: EdgeRecord[]): TraverseResponse {
   return {
-    nodes: [node('app:web', 0), node('app:users', 1), node('app:auth', 1)],
+    nodes: [node(WEB, 0), node(USERS, 1), node(AUTH, 1)],
     edges,
     layerStatus: [
       { layer: 'network', state: 'ok', message: '', latencyMs: 1.4 },
@@ -59,10 +63,10 @@ describe('Traverse answers encoded with reused property bytes', () => {
 
   it('decode to what proto-loader itself encodes, with every layer, none, and several', () => {
     const response = answer([
-      edge('app:web', 'app:users', shared),
-      edge('app:web', 'app:auth', { network: network(5) }),
-      edge('app:users', 'app:auth', { request: request(2) }),
-      edge('app:auth', 'app:web', {}),
+      edge(WEB, USERS, shared),
+      edge(WEB, AUTH, { network: network(5) }),
+      edge(USERS, AUTH, { request: request(2) }),
+      edge(AUTH, WEB, {}),
     ]);
     const message = traverseResponseMessage(response);
     expect(decoded(encoder.encode(message))).toEqual(decoded(traverse.responseSerialize(message)));
@@ -70,13 +74,13 @@ describe('Traverse answers encoded with reused property bytes', () => {
   });
 
   it('reuses the bytes of property sets it has seen in later answers, and encodes a changed set anew', () => {
-    const first = traverseResponseMessage(answer([edge('app:web', 'app:users', shared)]));
-    const again = traverseResponseMessage(answer([edge('app:web', 'app:users', shared), edge('app:users', 'app:auth', { network: shared.network })]));
+    const first = traverseResponseMessage(answer([edge(WEB, USERS, shared)]));
+    const again = traverseResponseMessage(answer([edge(WEB, USERS, shared), edge(USERS, AUTH, { network: shared.network })]));
     expect(again.edges[0]?.network).toBe(first.edges[0]?.network);
     encoder.encode(first);
     expect(decoded(encoder.encode(again))).toEqual(decoded(traverse.responseSerialize(again)));
 
-    const changed = traverseResponseMessage(answer([edge('app:web', 'app:users', { ...shared, network: network(2_000) })]));
+    const changed = traverseResponseMessage(answer([edge(WEB, USERS, { ...shared, network: network(2_000) })]));
     const got = decoded(encoder.encode(changed)) as { edges: { network: { bytesSent: number } }[] };
     expect(got.edges[0]?.network.bytesSent).toBe(2_000);
     expect(got).toEqual(decoded(traverse.responseSerialize(changed)));
