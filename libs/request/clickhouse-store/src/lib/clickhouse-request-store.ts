@@ -182,15 +182,26 @@ export class ClickHouseRequestStore implements RequestLayerWriter {
     this.window = new RequestEdgeWindow(config.memoryHorizonMs);
   }
 
-  /** Creates the tables if needed, applies the retention, and loads the in-memory window. */
-  static async open(executor: ClickHouseExecutor, config: Partial<RequestStoreConfig> = {}): Promise<ClickHouseRequestStore> {
+  /**
+   * Creates the tables if needed, applies the retention, and loads the in-memory window. A reader
+   * (`readOnly`, the query gateway beside a trace-aggregator) changes no table: it fails with a
+   * StoreError `unavailable` until the writer has created them, and leaves retention to the writer.
+   */
+  static async open(executor: ClickHouseExecutor, config: Partial<RequestStoreConfig> = {}, options: { readOnly?: boolean } = {}): Promise<ClickHouseRequestStore> {
     const resolved = resolveRequestStoreConfig(config);
     const store = new ClickHouseRequestStore(executor, resolved);
-    const retention = { retention_s: ttlSeconds(resolved.retentionMs) };
-    const spanRetention = { retention_s: ttlSeconds(resolved.spanRetentionMs) };
-    await createTable(executor, 'request_edge_buckets', 'edge-buckets', retention);
-    await createTable(executor, 'request_nodes', 'nodes', retention);
-    await createTable(executor, 'request_spans', 'spans', spanRetention);
+    if (options.readOnly === true) {
+      for (const table of STORE_TABLES) {
+        const [found] = await executor.rows<{ engine_full: string }>(sqlFile('select-table-engine'), { table });
+        if (found === undefined) throw new StoreError('unavailable', `the request store has no table ${table} yet: no trace-aggregator has written to this database`);
+      }
+    } else {
+      const retention = { retention_s: ttlSeconds(resolved.retentionMs) };
+      const spanRetention = { retention_s: ttlSeconds(resolved.spanRetentionMs) };
+      await createTable(executor, 'request_edge_buckets', 'edge-buckets', retention);
+      await createTable(executor, 'request_nodes', 'nodes', retention);
+      await createTable(executor, 'request_spans', 'spans', spanRetention);
+    }
     const [newest] = await executor.rows<{ newest_ms: number | string; buckets: number | string }>(sqlFile('select-newest-bucket'));
     const hasRows = newest !== undefined && Number(newest.buckets) > 0;
     store.window.cover(hasRows ? Number(newest.newest_ms) - resolved.memoryHorizonMs : Number.NEGATIVE_INFINITY);
@@ -589,6 +600,8 @@ const TTL_SECONDS = /toIntervalSecond\((?:_CAST\()?(\d+)/;
  * Creates a table if missing; when it exists with another retention, applies the new one (which
  * rewrites its parts, so it is done only when the setting changed).
  */
+const STORE_TABLES = ['request_edge_buckets', 'request_nodes', 'request_spans'] as const;
+
 async function createTable(executor: ClickHouseExecutor, table: string, name: string, retention: { retention_s: number }): Promise<void> {
   await executor.command(sqlFile(`create-${name}`), retention);
   const [engine] = await executor.rows<{ engine_full: string }>(sqlFile('select-table-engine'), { table });

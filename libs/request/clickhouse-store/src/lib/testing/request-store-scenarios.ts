@@ -124,6 +124,16 @@ export function describeRequestStore(name: string, connect: () => Promise<ClickH
       expect(await store.tracePath('ffffffffffffffff', 'app')).toBeUndefined();
     });
 
+    it('serves what the writer wrote to a reader opened read-only, which leaves the tables and their retention as they are', async () => {
+      const engines = async () => Promise.all(['request_edge_buckets', 'request_nodes', 'request_spans'].map(async (table) => (await store.executor.rows<{ engine_full: string }>('SELECT engine_full FROM system.tables WHERE database = currentDatabase() AND name = {table:String}', { table }))[0]?.engine_full));
+      const before = await engines();
+      const reader = await ClickHouseRequestStore.open(store.executor, { ...CONFIG, retentionMs: 2 * DAY, spanRetentionMs: 2 * DAY }, { readOnly: true });
+      expect(edgeSummary(await reader.listEdges({ granularity: 'app', range: RANGE }))).toEqual(edgeSummary(await store.listEdges({ granularity: 'app', range: RANGE })));
+      expect(await reader.tracePath(TRACE_ID, 'app')).toEqual(await store.tracePath(TRACE_ID, 'app'));
+      expect(await engines()).toEqual(before);
+      expect(before.every((e) => e !== undefined)).toBe(true);
+    });
+
     it('keeps edges, nodes and spans across a restart', async () => {
       const edgesBefore = edgeSummary(await store.listEdges({ granularity: 'cluster', range: RANGE }));
       const pathBefore = await store.tracePath(TRACE_ID, 'cluster');
