@@ -1,10 +1,11 @@
+import { ClickHouseRequestStore, ServerExecutor } from '@topology/clickhouse-store';
 import { EmbeddedGraphStore } from '@topology/graph-store-embedded';
 import { applicationBucketMerger } from '@topology/ipc-ingest';
-import { StoreError, networkBucketMerger, type ApplicationEdgeProps, type BucketMerger, type Layer, type NetworkEdgeProps } from '@topology/model';
-import { TopologyQueryService, type LayerSource } from '@topology/query';
+import { StoreError, networkBucketMerger, type ApplicationEdgeProps, type BucketMerger, type Granularity, type Layer, type NetworkEdgeProps } from '@topology/model';
+import { TopologyQueryService, type LayerSource, type TracePathAnswer, type TracePathReader } from '@topology/query';
 import { createGatewayMicroservice } from '@topology/runtime-gateway';
 import { Liveness, Readiness, createMetricsRegistry, listenOps, startTracing, type RunningApp } from '@topology/runtime-pipeline';
-import type { QueryGatewayAppConfig } from './query-gateway.config';
+import type { QueryGatewayAppConfig, RequestLayerSource } from './query-gateway.config';
 import { StoreOpenedLater } from './store-opened-later';
 import { TracedLayerReader } from './traced-layer-reader';
 
@@ -13,6 +14,8 @@ export interface QueryGatewayApp extends RunningApp {
   httpAddress: string;
   /** Resolves once the application store is open (never, when the deployment serves no application layer and none appears). */
   applicationOpened: Promise<void>;
+  /** Resolves once the request store is open (never, when the deployment serves no request layer or its tables never appear). */
+  requestOpened: Promise<void>;
 }
 
 /**
@@ -53,18 +56,45 @@ export async function startQueryGateway(config: QueryGatewayAppConfig, log: (mes
       });
       applicationOpened.catch((e: unknown) => log(`[query-gateway] the application store cannot be opened: ${e instanceof Error ? e.message : String(e)}`));
     }
-    const service = new TopologyQueryService(sources, { liveTtlMs: config.liveTtlMs });
+    let requestOpened: Promise<void> = new Promise(() => undefined);
+    let traces: TracePathReader | undefined;
+    const requestSource = config.request;
+    if (requestSource !== undefined) {
+      const where = `ClickHouse ${redactedUrl(requestSource.url)}${requestSource.database === undefined ? '' : `, database ${requestSource.database}`}`;
+      const request = new StoreOpenedLater('request', `${where}: waiting for the trace-aggregator's tables`);
+      let opened: ClickHouseRequestStore | undefined;
+      sources.push({ layer: 'request', reader: new TracedLayerReader('request', request) });
+      traces = {
+        tracePath: (traceId: string, granularity: Granularity): Promise<TracePathAnswer | undefined> =>
+          opened === undefined ? Promise.reject(new Error(`the request store is not open yet (${where})`)) : opened.tracePath(traceId, granularity),
+      };
+      requestOpened = openRequestWhenCreated(config, requestSource, log, () => stopped).then(async (store) => {
+        if (store === undefined) return;
+        if (stopped) {
+          await store.close();
+          return;
+        }
+        stores.push(store);
+        opened = store;
+        request.open(store);
+        log(`[query-gateway] request store on ${where} is open`);
+      });
+      requestOpened.catch((e: unknown) => log(`[query-gateway] the request store cannot be opened: ${e instanceof Error ? e.message : String(e)}`));
+    }
+    const service = new TopologyQueryService(sources, { liveTtlMs: config.liveTtlMs }, traces === undefined ? {} : { traces });
     const gateway = await createGatewayMicroservice({ url: config.grpcAddress, service });
     readiness.ready('grpc');
     return {
       grpcAddress: gateway.address,
       httpAddress,
       applicationOpened,
+      requestOpened,
       banner: () => [
         `query-gateway ${config.instanceId} is running`,
         `  gRPC API          ${gateway.address}   (grpcurl -plaintext localhost:${gateway.port} list)`,
         `  network store     ${config.dataDir}/network.sqlite (read-only)`,
         `  application store ${applicationDir === undefined ? 'not served' : `${applicationDir}/application.sqlite (read-only, served once the ipc-ingestor created it)`}`,
+        `  request store     ${requestSource === undefined ? 'not served (TOPOLOGY_CLICKHOUSE_URL)' : `ClickHouse ${redactedUrl(requestSource.url)} (read-only, served once the trace-aggregator created its tables)`}`,
         `  probes and metrics http://${httpAddress}/readyz /healthz /metrics`,
       ],
       stop: async () => {
@@ -106,4 +136,49 @@ async function openWhenCreated<P>(
     }
   }
   return undefined;
+}
+
+/**
+ * Opens the request layer read-only on the ClickHouse server once the trace-aggregator has created
+ * its tables. A server not answering yet is waited for as well, so a gateway started before
+ * ClickHouse serves the other layers meanwhile; undefined when the gateway stopped first.
+ */
+async function openRequestWhenCreated(
+  config: QueryGatewayAppConfig,
+  source: RequestLayerSource,
+  log: (message: string) => void,
+  stopped: () => boolean,
+): Promise<ClickHouseRequestStore | undefined> {
+  let lastProblem = '';
+  while (!stopped()) {
+    const executor = new ServerExecutor({ url: source.url, ...(source.database === undefined ? {} : { database: source.database }) });
+    try {
+      return await ClickHouseRequestStore.open(
+        executor,
+        { bucketMs: config.bucketMs, memoryHorizonMs: source.memoryHorizonMs, refreshIntervalMs: source.refreshIntervalMs },
+        { readOnly: true },
+      );
+    } catch (e) {
+      await executor.close().catch(() => undefined);
+      const problem = e instanceof Error ? e.message : String(e);
+      if (problem !== lastProblem) {
+        lastProblem = problem;
+        log(`[query-gateway] request store: ${problem}; waiting`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.max(config.storeRetryMs, 1_000)));
+    }
+  }
+  return undefined;
+}
+
+/** A URL for logs: credentials left out. */
+function redactedUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString().replace(/\/$/, '');
+  } catch {
+    return '(invalid URL)';
+  }
 }

@@ -21,6 +21,18 @@ describe('query gateway configuration from the environment', () => {
       applicationDataDir: '.data/application',
     });
     expect(loadQueryGatewayConfig({ TOPOLOGY_APPLICATION_LAYER: 'false' }).applicationDataDir).toBeUndefined();
+    expect(config.request).toBeUndefined();
+  });
+
+  it('reads the request layer from the ClickHouse server the trace-aggregator writes, when one is named', () => {
+    expect(loadQueryGatewayConfig({ TOPOLOGY_CLICKHOUSE_URL: 'http://clickhouse:8123', TOPOLOGY_CLICKHOUSE_DATABASE: 'topology', TOPOLOGY_REQUEST_REFRESH_MS: '2000' }).request).toEqual({
+      url: 'http://clickhouse:8123',
+      database: 'topology',
+      refreshIntervalMs: 2000,
+      memoryHorizonMs: 2 * 3_600_000,
+    });
+    expect(problemsOf({ TOPOLOGY_CLICKHOUSE_URL: 'clickhouse:8123' })).toEqual(['TOPOLOGY_CLICKHOUSE_URL="clickhouse:8123": expected http(s)://host:port']);
+    expect(problemsOf({ TOPOLOGY_CLICKHOUSE_DATABASE: 'topology' })).toEqual(['TOPOLOGY_CLICKHOUSE_DATABASE is set without TOPOLOGY_CLICKHOUSE_URL']);
   });
 
   it('reports every wrong value at once, and two listeners on one port', () => {
