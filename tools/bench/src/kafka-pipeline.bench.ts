@@ -8,16 +8,18 @@ import type { Bus } from '@topology/bus';
 import { KafkaBus } from '@topology/bus-kafka';
 import { ContentTypes, Headers, type FlowRecord } from '@topology/contracts';
 import { createTopologyClient, type TopologyClient } from '@topology/runtime-gateway';
-import { lineChunks, networkTopicSpecs, pipelineTopics, type PipelineTopics } from '@topology/runtime-pipeline';
-import { NAT_FLOW_LOG_FORMAT, flowRecordJson, generateTraffic, planFleet, type SimulationBatch } from '@topology/sim';
+import { lineChunks, pipelineTopicSpecs, pipelineTopics, type PipelineTopics } from '@topology/runtime-pipeline';
+import { NAT_FLOW_LOG_FORMAT, flowRecordJson, generateIpcMetrics, generateTraces, generateTraffic, otlpTraceRequest, planFleet, type SimulationBatch } from '@topology/sim';
 import { readOptions } from './lib/options';
 import { BenchReport } from './lib/report';
 import { count, distribution, ms, type Distribution } from './lib/stats';
 
 /**
- * The network stages as separate processes over a real Kafka broker. (a) Throughput of each stage
- * through Kafka: a simulated fleet is written to the flow topics first, then each stage is started
- * alone on the backlog its predecessor left and timed until it has handled all of it. (b)
+ * The stages as separate processes over a real Kafka broker. (a) Throughput of each stage through
+ * Kafka: a simulated fleet is written to the flow topics first (and its IPC metrics and sampled
+ * traces to `otlp_metrics` and `otlp_spans` as the Collector's Kafka exporter writes them), then
+ * each stage is started alone on the backlog its predecessor left and timed until it has handled
+ * all of it. (b)
  * Freshness end to end with the default settings: all four apps run while a fleet is published in
  * real time, and brand-new edges are polled over gRPC from the query gateway until they appear.
  * Run after `npm run build`: `node dist/tools/bench/src/kafka-pipeline.bench.js --apps 220 --minutes 5`.
@@ -36,7 +38,7 @@ const options = readOptions({
   json: { default: '', description: 'write the result as JSON to this file' },
 });
 
-type AppName = 'flow-ingestor' | 'intermediary-resolver' | 'enricher' | 'query-gateway';
+type AppName = 'flow-ingestor' | 'intermediary-resolver' | 'enricher' | 'query-gateway' | 'ipc-ingestor' | 'trace-aggregator';
 const FRESHNESS_TARGET_MS = 5_000;
 const PROBE_TIMEOUT_MS = 30_000;
 
@@ -167,7 +169,7 @@ async function throughput(report: BenchReport, brokers: string, dir: string): Pr
     TOPOLOGY_KAFKA_LOG_LEVEL: 'error',
   };
   try {
-    await bus.ensureTopics(networkTopicSpecs(topics, options.partitions));
+    await bus.ensureTopics(pipelineTopicSpecs(topics, options.partitions));
     let records = 0;
     const t0 = performance.now();
     for (const batch of generateTraffic(fleet)) {
@@ -176,25 +178,44 @@ async function throughput(report: BenchReport, brokers: string, dir: string): Pr
     }
     const published = performance.now() - t0;
     report.note(`throughput: ${count(records)} flow records (${options.apps} apps, ${options.minutes} min, scale ${options.scale}) written to Kafka in ${ms(published)}; ${options.partitions} partitions per topic`);
+    let exports = 0;
+    for (const batch of generateIpcMetrics(fleet, generateTraffic(fleet))) {
+      // The Collector's exporter writes metrics without a key (round-robin over the partitions).
+      await bus.publish(topics.otlpMetrics, batch.requests.map((r) => ({ key: null, value: r.request })));
+      exports += batch.requests.length;
+    }
+    let traces = 0;
+    let spans = 0;
+    for (const batch of generateTraces(fleet)) {
+      // ... and spans keyed by trace id (`partition_traces_by_id`), protobuf without a content type.
+      await bus.publish(topics.otlpSpans, batch.traces.map((t) => ({ key: t.traceId, value: otlpTraceRequest(t.spans) })));
+      traces += batch.traces.length;
+      spans += batch.traces.reduce((n, t) => n + t.spans.length, 0);
+    }
+    report.note(`throughput: ${count(exports)} OTLP metric exports and ${count(traces)} traces (${count(spans)} spans, 1% sampling) written to Kafka`);
 
-    const stages: { app: AppName; stage: string; input: string; unit: string }[] = [
+    const stages: { app: AppName; stage: string; input: string; unit: string; items?: { metric: string; unit: string } }[] = [
       { app: 'flow-ingestor', stage: 'flow_ingestor', input: '', unit: 'flow records' },
       { app: 'intermediary-resolver', stage: 'intermediary_resolver', input: topics.flowsPartial, unit: 'partial snapshots' },
       { app: 'enricher', stage: 'enricher', input: topics.edgesResolved, unit: 'edge contributions' },
+      { app: 'ipc-ingestor', stage: 'ipc_ingestor', input: topics.otlpMetrics, unit: 'OTLP exports', items: { metric: 'topology_ipc_ingestor_data_points_accepted_total', unit: 'data points' } },
+      { app: 'trace-aggregator', stage: 'trace_aggregator', input: topics.otlpSpans, unit: 'traces', items: { metric: 'topology_span_decoder_spans_decoded_total', unit: 'spans' } },
     ];
-    for (const { app, stage, input, unit } of stages) {
-      const process = new App(app, env, await freePort(), path.join(dir, `${app}.log`));
+    for (const { app, stage, input, unit, items } of stages) {
+      const process = new App(app, { ...env, TOPOLOGY_DATA_DIR: path.join(dir, 'throughput', app) }, await freePort(), path.join(dir, `${app}.log`));
       const inputs = input === '' ? [topics.flowsCanonical, topics.flowsVpc] : [input];
       const t = performance.now();
       await process.start();
       const start = Date.now();
       const done = await caughtUp(process, admin, stage, inputs);
       const consumed = input === '' ? records : await process.metric(`topology_${stage}_consumed_records_total`, { topic: input });
+      const handled = items === undefined ? 0 : await process.metric(items.metric);
       await process.stop();
       const seconds = (done - start) / 1000;
-      report.note(`throughput: ${app} handled ${count(consumed)} ${unit} in ${seconds.toFixed(1)} s after start (${ms(performance.now() - t)} with start and stop)`);
+      report.note(`throughput: ${app} handled ${count(consumed)} ${unit}${items === undefined ? '' : ` (${count(handled)} ${items.unit})`} in ${seconds.toFixed(1)} s after start (${ms(performance.now() - t)} with start and stop)`);
       report.add({ name: `throughput: ${app}, ${unit}/s through Kafka`, value: consumed / seconds, unit: `${unit}/s`, text: `${count(consumed / seconds)} /s` });
-      if (input !== '') report.add({ name: `throughput: ${app}, flow records/s equivalent`, value: records / seconds, unit: 'records/s', text: `${count(records / seconds)} /s` });
+      if (items !== undefined) report.add({ name: `throughput: ${app}, ${items.unit}/s through Kafka`, value: handled / seconds, unit: `${items.unit}/s`, text: `${count(handled / seconds)} /s` });
+      else if (input !== '') report.add({ name: `throughput: ${app}, flow records/s equivalent`, value: records / seconds, unit: 'records/s', text: `${count(records / seconds)} /s` });
     }
   } finally {
     await admin.disconnect();
@@ -289,7 +310,7 @@ function addDistribution(report: BenchReport, name: string, d: Distribution): vo
 
 async function main(): Promise<void> {
   if (options.only !== '' && options.only !== 'throughput' && options.only !== 'freshness') throw new Error('--only takes throughput or freshness');
-  const report = new BenchReport('network stages as processes over Kafka', options.json);
+  const report = new BenchReport('stages as processes over Kafka', options.json);
   const given = process.env['KAFKA_BROKERS'];
   const port = options['kafka-port'];
   if (given === undefined || given === '') await kafkaSh('start', port);
