@@ -2,6 +2,7 @@ import { EdgeKey, EdgeRecord, Layer, NodeId, NodeRecord, VisitedNode } from '@to
 import { TopologyNode } from './queries';
 
 const LAYER_RANK: Readonly<Record<Layer, number>> = { network: 0, application: 1, request: 2 };
+const LAYERS_IN_ORDER: readonly Layer[] = ['network', 'application', 'request'];
 
 /** Optional fields of a node that layers may know or not; the merged node takes each from the richest record that has it. */
 const CONTEXT_FIELDS = ['granularity', 'app', 'cluster', 'account', 'tier', 'domain', 'owner', 'region', 'intermediaryType', 'unknownReason', 'address'] as const;
@@ -117,6 +118,28 @@ export class GraphMerge {
     this.edgesByKey.set(edge.key, copy);
     this.owned.add(edge.key);
     return copy;
+  }
+
+  /**
+   * Adds what another merge of the same query holds (the other direction of a walk both ways):
+   * each node at the fewer hops of the two, with every layer's record and sighting; each edge with
+   * every layer's property set.
+   */
+  absorb(other: GraphMerge): void {
+    for (const seen of other.nodes.values()) {
+      seen.records.forEach((record, at) => {
+        const layer = seen.recordLayers[at] as Layer;
+        if (seen.layers.includes(layer)) this.addNode(layer, record, seen.distance);
+      });
+    }
+    for (const seen of other.nodes.values()) {
+      seen.records.forEach((record, at) => this.addContext(seen.recordLayers[at] as Layer, record));
+    }
+    const edges = [...other.edges()];
+    for (const layer of LAYERS_IN_ORDER) {
+      const ofLayer = edges.filter((e) => e.layers.includes(layer));
+      if (ofLayer.length > 0) this.addEdges(layer, ofLayer);
+    }
   }
 
   hasNode(id: NodeId): boolean {
