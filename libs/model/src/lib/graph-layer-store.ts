@@ -4,8 +4,8 @@ import { IntermediaryType, UnknownReason } from './peer';
 
 /**
  * What a writer knows about a node at one moment. Upserts merge: `firstSeenMs` keeps the minimum,
- * `lastSeenMs` the maximum, and every other given field replaces the stored one (an absent field
- * leaves it as it was).
+ * `lastSeenMs` the maximum, `reportsIpcMetrics` once true stays true (until retention removes the
+ * node), and every other given field replaces the stored one (an absent field leaves it as it was).
  */
 export interface NodeUpsert extends NodeContext {
   id: NodeId;
@@ -21,6 +21,8 @@ export interface NodeUpsert extends NodeContext {
   intermediaryType?: IntermediaryType;
   unknownReason?: UnknownReason;
   address?: string;
+  /** The app reported IPC metrics of its own; false or absent says nothing (see `NodeRecord.reportsIpcMetrics`). */
+  reportsIpcMetrics?: boolean;
 }
 
 /**

@@ -34,6 +34,12 @@ export interface NodeRecord extends NodeContext {
   /** For `unknown` nodes: the machine-readable reason, and the address that could not be attributed. */
   unknownReason?: UnknownReason;
   address?: string;
+  /**
+   * The node is an app that reports IPC metrics of its own (client or server call metrics, with or
+   * without a named peer), as the application layer saw at some point within its retention: it is
+   * instrumented even when none of its metrics made an edge. Absent when no layer knows it to be.
+   */
+  reportsIpcMetrics?: boolean;
 }
 
 export interface PortProtocol {

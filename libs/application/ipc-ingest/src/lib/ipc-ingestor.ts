@@ -145,8 +145,10 @@ class BucketState {
 interface AppState {
   firstSeenMs: number;
   lastSeenMs: number;
+  /** Data points of its own were accepted (a server or client view, a named peer or not), not only peers naming it. */
+  reportsIpcMetrics: boolean;
   /** As last emitted; undefined before the first upsert. */
-  emitted: { health: Health; context: string; lastBucketMs: number } | undefined;
+  emitted: { health: Health; context: string; lastBucketMs: number; reportsIpcMetrics: boolean } | undefined;
 }
 
 const FORMAT_RANK: Readonly<Record<IpcFormat, number>> = { otlp: 0, spectator: 1, istio: 2 };
@@ -400,7 +402,7 @@ export class IpcIngestor implements CallSink {
       view.add(s, firstMs, lastMs);
     }
     this.dirtyBuckets.add(bucket);
-    this.touchApp(s.reporter, firstMs, lastMs);
+    this.touchReporter(s.reporter, firstMs, lastMs);
     this.acceptedInMessage++;
     return undefined;
   }
@@ -457,14 +459,28 @@ export class IpcIngestor implements CallSink {
     return this.buckets.size;
   }
 
-  private touchApp(app: string, firstMs: number, lastMs: number): void {
+  /**
+   * An app whose own data point was accepted. It is upserted on the next flush even when the point
+   * makes no edge (its peer is unnamed or an address): coverage learns from the node that it reports.
+   */
+  private touchReporter(app: string, firstMs: number, lastMs: number): void {
     const state = this.apps.get(app);
     if (state === undefined) {
-      this.apps.set(app, { firstSeenMs: firstMs, lastSeenMs: lastMs, emitted: undefined });
+      this.apps.set(app, { firstSeenMs: firstMs, lastSeenMs: lastMs, reportsIpcMetrics: true, emitted: undefined });
+      this.dirtyApps.add(app);
       return;
     }
-    if (firstMs < state.firstSeenMs) state.firstSeenMs = firstMs;
-    if (lastMs > state.lastSeenMs) state.lastSeenMs = lastMs;
+    let changed = !state.reportsIpcMetrics;
+    state.reportsIpcMetrics = true;
+    if (firstMs < state.firstSeenMs) {
+      state.firstSeenMs = firstMs;
+      changed = true;
+    }
+    if (lastMs > state.lastSeenMs) {
+      state.lastSeenMs = lastMs;
+      changed = true;
+    }
+    if (changed) this.dirtyApps.add(app);
   }
 
   private endsOf(view: CallView): { src: NodeId; dst: NodeId } | undefined {
@@ -530,7 +546,7 @@ export class IpcIngestor implements CallSink {
       for (const end of [group.src, group.dst]) {
         const { kind, name } = parseNodeId(end);
         if (kind !== 'app') continue;
-        if (!this.apps.has(name)) this.apps.set(name, { firstSeenMs: folded.firstSeenMs, lastSeenMs: folded.lastSeenMs, emitted: undefined });
+        if (!this.apps.has(name)) this.apps.set(name, { firstSeenMs: folded.firstSeenMs, lastSeenMs: folded.lastSeenMs, reportsIpcMetrics: false, emitted: undefined });
         touched.add(name);
       }
       if (dst.kind === 'app') inbound.set(dst.name, addSignal(inbound.get(dst.name), folded.props));
@@ -645,8 +661,17 @@ export class IpcIngestor implements CallSink {
     const meta = this.appMetadata.get(app);
     const context = meta === undefined ? '' : `${meta.tier ?? ''}\u0001${meta.domain ?? ''}\u0001${meta.owner ?? ''}`;
     const previous = state.emitted;
-    if (previous !== undefined && previous.health === health && previous.context === context && previous.lastBucketMs === lastBucketMs) return;
-    state.emitted = { health, context, lastBucketMs };
+    const { reportsIpcMetrics } = state;
+    if (
+      previous !== undefined &&
+      previous.health === health &&
+      previous.context === context &&
+      previous.lastBucketMs === lastBucketMs &&
+      previous.reportsIpcMetrics === reportsIpcMetrics
+    ) {
+      return;
+    }
+    state.emitted = { health, context, lastBucketMs, reportsIpcMetrics };
     const node: NodeUpsert = {
       id: nodeId('app', app),
       kind: 'app',
@@ -660,6 +685,7 @@ export class IpcIngestor implements CallSink {
     if (meta?.tier !== undefined) node.tier = meta.tier;
     if (meta?.domain !== undefined) node.domain = meta.domain;
     if (meta?.owner !== undefined) node.owner = meta.owner;
+    if (reportsIpcMetrics) node.reportsIpcMetrics = true;
     out.nodes.push(node);
     this.counters.inc('nodes_written');
   }

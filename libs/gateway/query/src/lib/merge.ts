@@ -211,6 +211,8 @@ function mergeSightings(seen: NodeSightings): TopologyNode {
       fillGap(merged, other, field);
     }
     if (merged.health === 'unknown' && other.health !== 'unknown') merged.health = other.health;
+    // Only the application layer knows it; it takes no part in which record is the richest.
+    if (other.reportsIpcMetrics === true) merged.reportsIpcMetrics = true;
     if (other.firstSeenMs < merged.firstSeenMs) merged.firstSeenMs = other.firstSeenMs;
     if (other.lastSeenMs > merged.lastSeenMs) merged.lastSeenMs = other.lastSeenMs;
   }

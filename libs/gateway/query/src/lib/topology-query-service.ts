@@ -1,5 +1,5 @@
 import { Clock, CounterSet, EdgeRecord, Layer, LAYERS, NodeId, NodeRecord, parseNodeId, systemClock } from '@topology/model';
-import { splitCoverage } from './coverage';
+import { splitCoverage, withReportingNodes } from './coverage';
 import { DependencyDiagnosis } from './diagnosis';
 import { fanOut, LayerAnswer, systemTimer, Timer } from './layer-fan-out';
 import { compareIds, GraphMerge } from './merge';
@@ -330,7 +330,10 @@ export class TopologyQueryService {
         const silent = answers.filter((a) => a.value === undefined).map((a) => a.status);
         throw new QueryError('unavailable', `coverage compares the network and application layers: ${silent.map((s) => s.message).join('; ')}`);
       }
-      const split = splitCoverage(network.value, application.value, granularity === 'app' ? 'app' : 'cluster');
+      const byEdges = splitCoverage(network.value, application.value, granularity === 'app' ? 'app' : 'cluster');
+      // Without the application layer's records, the edges alone decide.
+      const facts = await this.ask(['application'], (reader) => reader.getNodes(byEdges.networkOnly));
+      const split = withReportingNodes(byEdges, facts[0]?.value ?? [], range);
 
       const total = split.networkOnly.length + split.applicationOnly.length;
       const end = Math.min(offset + pageSize, total);
@@ -346,7 +349,7 @@ export class TopologyQueryService {
         networkOnlyCount: split.networkOnly.length,
         applicationOnlyCount: split.applicationOnly.length,
         bothCount: split.bothCount,
-        layerStatus: worstOf(answers.map((a) => a.status), records.map((a) => a.status)),
+        layerStatus: worstOf(worstOf(answers.map((a) => a.status), facts.map((a) => a.status)), records.map((a) => a.status)),
         nextPageToken: end < total ? encodePageToken({ offset: end, asOfMs, fingerprint }) : '',
       };
     });

@@ -114,10 +114,21 @@ function ignoreDuplicate(errorNum: number) {
   };
 }
 
+/**
+ * An upsert as its document: `reportsIpcMetrics` only ever goes out as `true`, so the merge that
+ * replaces given attributes can set the fact and nothing can take it back.
+ */
+function withoutUnsetFact(node: NodeUpsert): NodeUpsert {
+  if (node.reportsIpcMetrics === undefined || node.reportsIpcMetrics === true) return node;
+  const { reportsIpcMetrics: _unset, ...rest } = node;
+  return rest;
+}
+
 /** Folds same-key upserts of one batch in order, so each key is upserted once per query. */
 function mergeInOrder(nodes: NodeUpsert[]): NodeUpsert[] {
   const byId = new Map<NodeId, NodeUpsert>();
-  for (const node of nodes) {
+  for (const upsert of nodes) {
+    const node = withoutUnsetFact(upsert);
     const prev = byId.get(node.id);
     if (prev === undefined) {
       byId.set(node.id, node);

@@ -98,6 +98,25 @@ export function describeGraphLayerStoreContract(name: string, open: OpenNetworkS
         ]);
       });
 
+      it('keeps that an app reports IPC metrics once an upsert said so, whatever later upserts and edges say', async () => {
+        const { store, f } = await openStore();
+        const [reporting, silent, named] = [app('reporting'), app('silent'), app('named')];
+        await store.upsertNodes([f.node(reporting, { health: 'healthy' }), f.node(reporting, { reportsIpcMetrics: true }), f.node(silent, { reportsIpcMetrics: false })]);
+        await store.upsertNodes([f.node(reporting, { reportsIpcMetrics: false, owner: 'team-a' }), f.node(reporting, { lastSeenMs: f.at(3) })]);
+        await store.putEdgeBuckets([f.bucket(reporting, named, 2, 10), f.bucket(silent, named, 2, 10)]);
+        const byId = new Map((await store.getNodes([reporting, silent, named])).map((n) => [n.id, n]));
+        expect(byId.get(reporting)).toMatchObject({ reportsIpcMetrics: true, owner: 'team-a', health: 'healthy', lastSeenMs: f.at(3) });
+        expect(byId.get(silent)?.reportsIpcMetrics).toBeUndefined();
+        expect(byId.get(named)?.reportsIpcMetrics).toBeUndefined();
+        const reached = await store.traverse(f.query([named], { direction: 'up' }));
+        expect(reached.nodes.map((v) => [v.node.id, v.node.reportsIpcMetrics])).toEqual(expect.arrayContaining([[reporting, true], [silent, undefined]]));
+
+        // Retention removes the node, and the fact with it.
+        await store.deleteBefore(f.at(10));
+        await store.upsertNodes([f.node(reporting, { firstSeenMs: f.at(11), lastSeenMs: f.at(11) + 1 })]);
+        expect((await store.getNodes([reporting]))[0]?.reportsIpcMetrics).toBeUndefined();
+      });
+
       it('returns only the nodes it knows, once each', async () => {
         const { store, f } = await openStore();
         await store.upsertNodes([f.node(app('a')), f.node(app('b'))]);
@@ -183,11 +202,12 @@ export function describeGraphLayerStoreContract(name: string, open: OpenNetworkS
           f.node(app('y'), { firstSeenMs: Number.NaN }),
           { ...f.node(app('z')), id: 'not-an-id' },
           f.node(app('w'), { granularity: 'cluster' }),
+          { ...f.node(app('v')), reportsIpcMetrics: 'yes' },
         ] as NodeUpsert[];
         const error = await rejection(store.upsertNodes([f.node(app('good-1')), ...bad, f.node(app('good-2'))]));
         expect(error.code).toBe('invalid-record');
         expect(error.rejected).toHaveLength(bad.length);
-        expect((await store.getNodes([app('good-1'), app('good-2'), app('x'), app('y'), app('w')])).map((n) => n.id).sort()).toEqual([
+        expect((await store.getNodes([app('good-1'), app('good-2'), app('x'), app('y'), app('w'), app('v')])).map((n) => n.id).sort()).toEqual([
           app('good-1'),
           app('good-2'),
         ]);

@@ -59,6 +59,7 @@ export function nodeUpsertViolation(node: NodeUpsert): string | undefined {
     const value = node[field];
     if (value !== undefined && typeof value !== 'string') return `${field} is not a string`;
   }
+  if (node.reportsIpcMetrics !== undefined && typeof node.reportsIpcMetrics !== 'boolean') return 'reportsIpcMetrics is not a boolean';
   return undefined;
 }
 

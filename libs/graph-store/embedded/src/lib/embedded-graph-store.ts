@@ -113,6 +113,7 @@ type NodeRow = [
   intermediaryType: string | null,
   unknownReason: string | null,
   address: string | null,
+  reportsIpcMetrics: number,
 ];
 type EdgeRow = [id: number, src: NodeId, dst: NodeId];
 type EdgeBoundsRow = [id: number, src: NodeId, dst: NodeId, granularity: Granularity, firstBucketMs: number, lastBucketMs: number, lastResolvedBucketMs: number | null];
@@ -125,11 +126,12 @@ type BucketRow = [bucketStartMs: number, hop: number, firstSeenMs: number, lastS
 const NODE_FIELDS = ['app', 'cluster', 'account', 'tier', 'domain', 'owner', 'region', 'intermediaryType', 'unknownReason', 'address'] as const;
 
 function nodeFromRow(row: NodeRow): NodeRecord {
-  const [id, kind, granularity, displayName, app, cluster, account, tier, domain, owner, region, health, firstSeenMs, lastSeenMs, intermediaryType, unknownReason, address] = row;
+  const [id, kind, granularity, displayName, app, cluster, account, tier, domain, owner, region, health, firstSeenMs, lastSeenMs, intermediaryType, unknownReason, address, reportsIpcMetrics] = row;
   const node: Record<string, unknown> = { id, kind, displayName, health, firstSeenMs, lastSeenMs };
   if (granularity !== null) node['granularity'] = granularity;
   const optional = { app, cluster, account, tier, domain, owner, region, intermediaryType, unknownReason, address };
   for (const field of NODE_FIELDS) if (optional[field] !== null) node[field] = optional[field];
+  if (reportsIpcMetrics === 1) node['reportsIpcMetrics'] = true;
   // The columns hold only values that passed nodeUpsertViolation.
   return node as unknown as NodeRecord;
 }
@@ -154,6 +156,7 @@ function nodeParams(node: NodeUpsert, seq: number): Record<string, string | numb
     intermediaryType: node.intermediaryType ?? null,
     unknownReason: node.unknownReason ?? null,
     address: node.address ?? null,
+    reportsIpcMetrics: node.reportsIpcMetrics === true ? 1 : 0,
   };
 }
 
@@ -224,6 +227,7 @@ export class EmbeddedGraphStore<P> implements GraphLayerStore<P>, DeletesEdgeBuc
       db.pragma(`busy_timeout = ${Math.max(0, Math.floor(settings.busyTimeoutMs))}`);
       db.pragma('cache_size = -65536');
       checkIdentity(db, config);
+      upgradeSchema(db, config);
     } catch (error: unknown) {
       db.close();
       throw error;
@@ -603,6 +607,19 @@ function prepareStatements(db: Database.Database) {
     deleteEdgeIfEmpty: p('delete-edge-if-empty'),
     forgetDeletedBuckets: p('forget-deleted-buckets'),
   };
+}
+
+/**
+ * Brings a file written by an earlier version up to the current tables. Only the writer may change
+ * the file: a reader of a file its writer has not upgraded yet is told to wait, as for a missing file.
+ */
+function upgradeSchema(db: Database.Database, config: EmbeddedGraphStoreConfig): void {
+  const columns = db.pragma('table_info(nodes)') as { name: string }[];
+  if (columns.some((c) => c.name === 'reports_ipc_metrics')) return;
+  if (config.readonly) {
+    throw new StoreError('unavailable', `the ${config.layer} store file predates nodes that report IPC metrics: its writer upgrades it when it opens it`);
+  }
+  db.exec(sql('add-reports-ipc-metrics'));
 }
 
 /** The file records its layer and bucket width; reading buckets at another width would misplace them. */

@@ -238,6 +238,7 @@ export function nodeMessage(node: TopologyNode): NodeMessage {
     address: node.address ?? '',
     distance: node.distance,
     layers: layerNames(node.layers),
+    reportsIpcMetrics: node.reportsIpcMetrics === true,
   };
 }
 

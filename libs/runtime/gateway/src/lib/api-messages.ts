@@ -78,6 +78,8 @@ export interface NodeMessage {
   address: string;
   distance: number;
   layers: LayerName[];
+  /** Set by the gateway (proto3: false when unknown); optional for messages built before the field existed. */
+  reportsIpcMetrics?: boolean;
 }
 
 export interface PortProtocolMessage {

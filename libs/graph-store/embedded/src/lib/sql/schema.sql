@@ -34,7 +34,9 @@ CREATE TABLE IF NOT EXISTS nodes (
   intermediary_type TEXT,
   unknown_reason    TEXT,
   address           TEXT,
-  seq               INTEGER NOT NULL
+  seq               INTEGER NOT NULL,
+  -- 1 once an upsert said the app reports IPC metrics of its own; never set back to 0.
+  reports_ipc_metrics INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS nodes_by_last_seen ON nodes (last_seen_ms);
 CREATE INDEX IF NOT EXISTS nodes_by_seq ON nodes (seq);

@@ -1,10 +1,11 @@
--- Merge: first seen keeps the minimum, last seen the maximum, a given field replaces, an absent one (NULL) stays.
+-- Merge: first seen keeps the minimum, last seen the maximum, reports_ipc_metrics the maximum (once
+-- reported, it stays), a given field replaces, an absent one (NULL) stays.
 INSERT INTO nodes (
   id, kind, granularity, display_name, app, cluster, account, tier, domain, owner, region, health,
-  first_seen_ms, last_seen_ms, intermediary_type, unknown_reason, address, seq
+  first_seen_ms, last_seen_ms, intermediary_type, unknown_reason, address, seq, reports_ipc_metrics
 ) VALUES (
   @id, @kind, @granularity, @displayName, @app, @cluster, @account, @tier, @domain, @owner, @region, coalesce(@health, 'unknown'),
-  @firstSeenMs, @lastSeenMs, @intermediaryType, @unknownReason, @address, @seq
+  @firstSeenMs, @lastSeenMs, @intermediaryType, @unknownReason, @address, @seq, @reportsIpcMetrics
 )
 ON CONFLICT (id) DO UPDATE SET
   kind              = excluded.kind,
@@ -23,4 +24,5 @@ ON CONFLICT (id) DO UPDATE SET
   intermediary_type = coalesce(excluded.intermediary_type, intermediary_type),
   unknown_reason    = coalesce(excluded.unknown_reason, unknown_reason),
   address           = coalesce(excluded.address, address),
-  seq               = excluded.seq
+  seq               = excluded.seq,
+  reports_ipc_metrics = max(reports_ipc_metrics, excluded.reports_ipc_metrics)
