@@ -24,6 +24,12 @@ interface HeldBucket {
   bucketStartMs: number;
 }
 
+/** A flush's output not yet persisted; the cluster-level buckets it writes are listed when a checkpoint asks. */
+interface UnwrittenFlush {
+  output: NetworkEnricherOutput;
+  clusterBuckets?: Set<string>;
+}
+
 const INPUT = 'main';
 
 /**
@@ -31,7 +37,10 @@ const INPUT = 'main';
  *
  * A bucket is recomputed from every contribution held for it, so with an input that commits
  * checkpoints a partition's checkpoint is the oldest contribution of a bucket still held in memory:
- * a restart reads every held bucket's contributions again before it rewrites that bucket.
+ * a restart reads every held bucket's contributions again before it rewrites that bucket. A bucket
+ * a flush closed (its last contribution withdrawn) counts as held until that flush's output is
+ * persisted: a checkpoint taken while the write is pending or failed must not pass contributions a
+ * restart needs to withdraw it again, such as one another partition brought.
  */
 export class EnrichStage extends StageRunner {
   readonly enricher: NetworkEnricher;
@@ -39,7 +48,7 @@ export class EnrichStage extends StageRunner {
   private readonly ledger: ReplayLedger<HeldBucket> | undefined;
   private arrivals: number[] = [];
   private lastRetentionRun = 0;
-  private readonly unwritten: NetworkEnricherOutput[] = [];
+  private readonly unwritten: UnwrittenFlush[] = [];
 
   constructor(private readonly o: EnrichStageOptions) {
     super('enricher', o);
@@ -72,8 +81,23 @@ export class EnrichStage extends StageRunner {
   }
 
   protected override checkpointOf(source: InputSource, topic: string, partition: number, nextOffset: string): PartitionCheckpoint {
-    const oldest = this.ledger?.oldest(partitionId(source.name, topic, partition), (b) => this.enricher.holdsBucket(b.src, b.dst, b.bucketStartMs));
+    const oldest = this.ledger?.oldest(partitionId(source.name, topic, partition), (b) => this.holds(b));
     return { offset: oldest === undefined ? nextOffset : String(oldest.offset), metadata: '' };
+  }
+
+  /** Held in memory, or written by a flush whose output is not persisted yet. */
+  private holds(b: HeldBucket): boolean {
+    if (this.enricher.holdsBucket(b.src, b.dst, b.bucketStartMs)) return true;
+    if (this.unwritten.length === 0) return false;
+    const key = clusterBucketKey(b.src, b.dst, b.bucketStartMs);
+    for (const pending of this.unwritten) {
+      if (pending.clusterBuckets === undefined) {
+        pending.clusterBuckets = new Set();
+        for (const w of pending.output.buckets) if (w.granularity === 'cluster') pending.clusterBuckets.add(clusterBucketKey(w.src, w.dst, w.bucketStartMs));
+      }
+      if (pending.clusterBuckets.has(key)) return true;
+    }
+    return false;
   }
 
   protected override forgetPartition(source: InputSource, topic: string, partition: number): void {
@@ -91,7 +115,7 @@ export class EnrichStage extends StageRunner {
         const dst = peerNodeId(c.dst, 'cluster');
         const bucketStartMs = Math.floor(c.window.startMs / this.o.enricher.bucketMs) * this.o.enricher.bucketMs;
         const id = partitionId(INPUT, message.topic, message.partition);
-        const bucket = `${src} ${dst} ${bucketStartMs}`;
+        const bucket = clusterBucketKey(src, dst, bucketStartMs);
         const part = `${c.window.startMs}/${c.scope}`;
         if (c.removed) this.ledger.release(id, bucket, part);
         else this.ledger.keepLatest(id, bucket, part, Number(message.offset), { src, dst, bucketStartMs });
@@ -118,13 +142,13 @@ export class EnrichStage extends StageRunner {
   protected async flush(): Promise<void> {
     // Written first: a flush that failed to persist left its output here, already taken from the enricher.
     while (this.unwritten.length > 0) {
-      await this.write(this.unwritten[0] as NetworkEnricherOutput);
+      await this.write((this.unwritten[0] as UnwrittenFlush).output);
       this.unwritten.shift();
     }
     const output = this.enricher.flush();
     const arrivals = this.arrivals;
     this.arrivals = [];
-    this.unwritten.push(output);
+    this.unwritten.push({ output });
     await this.write(output);
     this.unwritten.shift();
     const now = this.o.clock.now();
@@ -142,4 +166,8 @@ export class EnrichStage extends StageRunner {
     await this.storeWrite(() => this.o.store.putEdgeBuckets(buckets), buckets.length);
     if (withdrawn.length > 0) await this.o.store.deleteEdgeBuckets(withdrawn);
   }
+}
+
+function clusterBucketKey(src: NodeId, dst: NodeId, bucketStartMs: number): string {
+  return `${src} ${dst} ${bucketStartMs}`;
 }

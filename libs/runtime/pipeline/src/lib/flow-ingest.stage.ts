@@ -58,6 +58,10 @@ interface FlowCheckpointState {
  * of its oldest open window: a restart reads every open window whole again and, told the event time
  * and oldest open window of the checkpoint, neither re-opens a window it had closed nor adds a
  * re-read record to a closed one. Its snapshots replace the ones published before it stopped.
+ * A window closes only as its own partition's event time moves, so a checkpoint passes a closed
+ * window only once a flush begun after the closing batch has completed, and a flush sends what an
+ * earlier one left in the outbox before anything else: no checkpoint passes a window whose snapshot
+ * is still unpublished.
  */
 export class FlowIngestStage extends StageRunner {
   readonly ingestor: FlowIngestor;

@@ -20,6 +20,9 @@ const INPUT = 'main';
  * The resolver keeps the latest snapshot per (window, scope, key) until it evicts the window. With
  * an input that commits checkpoints, a partition's checkpoint is the oldest of the latest snapshots
  * it still holds, so a restart reads each of them again and recomputes the same contributions.
+ * Unlike a closed enricher bucket, an evicted window needs no keeping while a flush's output waits
+ * in the outbox: eviction emits nothing, it comes `retentionMs` after the window's last change, and
+ * no flush computes (or evicts) anything before the outbox of an earlier one is sent.
  */
 export class ResolveStage extends StageRunner {
   readonly resolver: IntermediaryResolver;
