@@ -30,6 +30,8 @@ const options = readOptions({
   minutes: { default: 5, description: 'throughput: minutes of simulated traffic' },
   scale: { default: 1, description: 'throughput: fleet scale (request connection rate multiplier)' },
   partitions: { default: 8, description: 'partitions of every pipeline topic' },
+  'signal-minutes': { default: 30, description: 'throughput: minutes of the fleet whose IPC metrics and traces are written (a backlog long enough to time)' },
+  'trace-sample-rate': { default: 0.1, description: 'throughput: share of requests traced (the fleet samples 1% live)' },
   'fresh-apps': { default: 60, description: 'freshness: apps of the fleet published in real time' },
   probes: { default: 30, description: 'freshness: new edges published and polled over gRPC' },
   'probe-gap-ms': { default: 2_000, description: 'freshness: time between two probes' },
@@ -178,21 +180,22 @@ async function throughput(report: BenchReport, brokers: string, dir: string): Pr
     }
     const published = performance.now() - t0;
     report.note(`throughput: ${count(records)} flow records (${options.apps} apps, ${options.minutes} min, scale ${options.scale}) written to Kafka in ${ms(published)}; ${options.partitions} partitions per topic`);
+    const signals = planFleet({ seed: 43, apps: options.apps, minutes: options['signal-minutes'], scale: options.scale });
     let exports = 0;
-    for (const batch of generateIpcMetrics(fleet, generateTraffic(fleet))) {
+    for (const batch of generateIpcMetrics(signals, generateTraffic(signals))) {
       // The Collector's exporter writes metrics without a key (round-robin over the partitions).
       await bus.publish(topics.otlpMetrics, batch.requests.map((r) => ({ key: null, value: r.request })));
       exports += batch.requests.length;
     }
     let traces = 0;
     let spans = 0;
-    for (const batch of generateTraces(fleet)) {
+    for (const batch of generateTraces(signals, undefined, { sampleRate: options['trace-sample-rate'] })) {
       // ... and spans keyed by trace id (`partition_traces_by_id`), protobuf without a content type.
       await bus.publish(topics.otlpSpans, batch.traces.map((t) => ({ key: t.traceId, value: otlpTraceRequest(t.spans) })));
       traces += batch.traces.length;
       spans += batch.traces.reduce((n, t) => n + t.spans.length, 0);
     }
-    report.note(`throughput: ${count(exports)} OTLP metric exports and ${count(traces)} traces (${count(spans)} spans, 1% sampling) written to Kafka`);
+    report.note(`throughput: ${count(exports)} OTLP metric exports and ${count(traces)} traces (${count(spans)} spans, ${options['trace-sample-rate'] * 100}% of requests) of ${options['signal-minutes']} min of the fleet written to Kafka`);
 
     const stages: { app: AppName; stage: string; input: string; unit: string; items?: { metric: string; unit: string } }[] = [
       { app: 'flow-ingestor', stage: 'flow_ingestor', input: '', unit: 'flow records' },
