@@ -37,8 +37,7 @@ import {
 } from '@topology/runtime-pipeline';
 import type { INestApplication } from '@nestjs/common';
 import type { Registry } from 'prom-client';
-import { SimulatedFleetFeed } from './simulated-fleet-feed';
-import { IPC_METRICS_SIGNAL, SimulatedSignalFeed, TRACES_SIGNAL } from './simulated-signal-feed';
+import { FLOWS_SIGNAL, IPC_METRICS_SIGNAL, SimulatedSignalFeed, TRACES_SIGNAL } from './simulated-signal-feed';
 
 export interface AllInOneOptions {
   clock?: Clock;
@@ -89,7 +88,8 @@ export class AllInOne {
     readonly gateway: GatewayMicroservice,
     readonly http: INestApplication,
     readonly httpAddress: string,
-    readonly feed: SimulatedFleetFeed | undefined,
+    /** The simulated fleet's flows and metadata, when the fleet is simulated. */
+    readonly feed: SimulatedSignalFeed | undefined,
     readonly application: ApplicationLayer,
     readonly request: RequestLayer,
   ) {}
@@ -174,19 +174,15 @@ export class AllInOne {
     const otlpGrpc = await OtlpGrpcReceiver.start({ intake: otlpIntake, address: config.otlpGrpcAddress });
     const zipkin = await ZipkinReceiver.start({ bus, address: requestConfig.zipkinAddress, log });
 
-    let feed: SimulatedFleetFeed | undefined;
-    if (config.simulate) {
-      feed = new SimulatedFleetFeed({ bus, clock, seed: config.simulationSeed, apps: config.simulationApps, intervalMs: config.windowMs, log });
-      feed.start();
-    }
+    let feed: SimulatedSignalFeed | undefined;
     let ipcFeed: SimulatedSignalFeed | undefined;
     let traceFeed: SimulatedSignalFeed | undefined;
     if (config.simulate) {
       const simulated = { bus, clock, seed: config.simulationSeed, apps: config.simulationApps, intervalMs: config.windowMs, log };
+      feed = new SimulatedSignalFeed({ ...simulated, signal: FLOWS_SIGNAL });
       ipcFeed = new SimulatedSignalFeed({ ...simulated, signal: IPC_METRICS_SIGNAL });
       traceFeed = new SimulatedSignalFeed({ ...simulated, signal: TRACES_SIGNAL });
-      ipcFeed.start();
-      traceFeed.start();
+      for (const f of [feed, ipcFeed, traceFeed]) f.start();
     }
     return new AllInOne(config, bus, store, registry, stages, gateway, http, httpAddress, feed, { store: applicationStore, otlpHttp, otlpGrpc, feed: ipcFeed }, {
       config: requestConfig,

@@ -36,7 +36,7 @@ describe('npm start (the all-in-one with its simulated fleet)', () => {
     const app = await AllInOne.start(config);
     try {
       // The backfilled minutes are published at start, each feed on its own.
-      await until(() => (app.feed?.records ?? 0) > 0 && (app.application.feed?.exports ?? 0) > 0 && (app.request.feed?.exports ?? 0) > 0, 'the backfill of the three feeds');
+      await until(() => (app.feed?.published ?? 0) > 0 && (app.application.feed?.published ?? 0) > 0 && (app.request.feed?.published ?? 0) > 0, 'the backfill of the three feeds');
       await app.drain();
 
       const runStartMs = Math.floor(startedMs / config.windowMs) * config.windowMs - 2 * 60_000;

@@ -1,7 +1,8 @@
-import type { Bus, OutgoingMessage } from '@topology/bus';
+import type { Bus } from '@topology/bus';
 import { ContentTypes, Headers, Topics } from '@topology/contracts';
 import type { Clock } from '@topology/model';
-import { IpcMetricsGenerator, generateTraces, otlpTraceRequest, planFleet, type Fleet } from '@topology/sim';
+import { publishFlows, publishMetadata } from '@topology/runtime-pipeline';
+import { IpcMetricsGenerator, NAT_FLOW_LOG_FORMAT, flowRecordJson, generateTraces, generateTraffic, otlpTraceRequest, planFleet, type Fleet } from '@topology/sim';
 
 /** One interval of one simulated run: its index in the run and its time window. */
 export interface SignalInterval {
@@ -9,38 +10,62 @@ export interface SignalInterval {
   window: { startMs: number; endMs: number };
 }
 
+/** Publishes one interval of a run; resolves with how many records or exports it published. */
+export type IntervalPublisher = (interval: SignalInterval) => Promise<number>;
+
 /**
- * A signal the simulated fleet's instrumented apps export: the topic it goes to and, per run of the
- * fleet, the messages of each interval. Intervals of a run are asked for in order, once each.
+ * A signal the simulated fleet emits: its flows, its instrumented apps' IPC metrics, their sampled
+ * traces. Per run of the fleet it gives a publisher of each interval; intervals of a run are
+ * published in order, once each.
  */
 export interface SimulatedSignal {
   /** Names the signal in logs. */
   name: string;
-  topic: string;
-  forRun(fleet: Fleet): (interval: SignalInterval) => OutgoingMessage[];
+  forRun(fleet: Fleet, bus: Bus): IntervalPublisher;
 }
 
 const OTLP_PROTOBUF = { [Headers.contentType]: ContentTypes.otlpProtobuf };
 
-/** The IPC metrics of the instrumented apps' OpenTelemetry SDKs: one ExportMetricsServiceRequest per app and interval. */
-export const IPC_METRICS_SIGNAL: SimulatedSignal = {
-  name: 'IPC metrics',
-  topic: Topics.otlpMetrics,
-  forRun(fleet) {
-    const generator = new IpcMetricsGenerator(fleet);
-    return ({ index, window }) => generator.interval(index, window).requests.map((r) => ({ key: r.app, value: r.request, headers: OTLP_PROTOBUF }));
+/** What the host agents report: metadata first (in the run's first interval), flow records, the NAT gateway's flow log. Counts records. */
+export const FLOWS_SIGNAL: SimulatedSignal = {
+  name: 'fleet',
+  forRun(fleet, bus) {
+    const batches = generateTraffic(fleet);
+    return async () => {
+      const next = batches.next();
+      if (next.done === true) return 0;
+      const b = next.value;
+      if (b.metadata.length > 0) await publishMetadata(bus, Buffer.from(b.metadata.map((e) => JSON.stringify(e)).join('\n') + '\n'));
+      if (b.flows.length > 0) await publishFlows(bus, 'canonical', Buffer.from(b.flows.map(flowRecordJson).join('\n') + '\n'));
+      if (b.natFlowLog.length > 0) await publishFlows(bus, 'vpc', Buffer.from(b.natFlowLog.join('\n') + '\n'), NAT_FLOW_LOG_FORMAT);
+      return b.flows.length + b.natFlowLog.length;
+    };
   },
 };
 
-/** The sampled traces (about 1% of requests) of the apps that trace: one ExportTraceServiceRequest per trace, keyed by trace id. */
+/** The IPC metrics of the instrumented apps' OpenTelemetry SDKs: one ExportMetricsServiceRequest per app and interval. Counts exports. */
+export const IPC_METRICS_SIGNAL: SimulatedSignal = {
+  name: 'IPC metrics',
+  forRun(fleet, bus) {
+    const generator = new IpcMetricsGenerator(fleet);
+    return async ({ index, window }) => {
+      const requests = generator.interval(index, window).requests;
+      if (requests.length > 0) await bus.publish(Topics.otlpMetrics, requests.map((r) => ({ key: r.app, value: r.request, headers: OTLP_PROTOBUF })));
+      return requests.length;
+    };
+  },
+};
+
+/** The sampled traces (about 1% of requests) of the apps that trace: one ExportTraceServiceRequest per trace, keyed by trace id. Counts traces. */
 export const TRACES_SIGNAL: SimulatedSignal = {
   name: 'traces',
-  topic: Topics.otlpSpans,
-  forRun(fleet) {
+  forRun(fleet, bus) {
     const batches = generateTraces(fleet);
-    return () => {
+    return async () => {
       const next = batches.next();
-      return next.done === true ? [] : next.value.traces.map((t) => ({ key: t.traceId, value: otlpTraceRequest(t.spans), headers: OTLP_PROTOBUF }));
+      if (next.done === true || next.value.traces.length === 0) return 0;
+      await bus.publish(Topics.otlpSpans, next.value.traces.map((t) => ({ key: t.traceId, value: otlpTraceRequest(t.spans), headers: OTLP_PROTOBUF })));
+      return next.value.traces.length;
     };
   },
 };
@@ -61,21 +86,22 @@ export interface SimulatedSignalFeedOptions {
 }
 
 /**
- * Feeds one signal of the simulated fleet in real time, as its instrumented apps' OpenTelemetry
- * SDKs behind a Collector's Kafka exporter would: each interval's exports go onto the signal's
- * topic once the interval has ended on the wall clock. It plans its runs exactly as
- * `SimulatedFleetFeed` does, so every layer describes the same fleet as the network layer.
+ * Feeds one signal of the simulated fleet in real time, as its host agents, or its apps'
+ * OpenTelemetry SDKs behind a Collector's Kafka exporter, would: each interval goes out once it has
+ * ended on the wall clock, a few minutes of the past at once at start so a fresh start shows a
+ * whole map within seconds. Runs follow each other where the last ended. Every signal's feed
+ * plans the same runs, so the three layers describe one fleet.
  */
 export class SimulatedSignalFeed {
   private timer: NodeJS.Timeout | undefined;
-  private source: ((interval: SignalInterval) => OutgoingMessage[]) | undefined;
+  private source: IntervalPublisher | undefined;
   private runStartMs = 0;
   private runIntervals = 0;
   private next = 0;
   private stopped = false;
   private publishing: Promise<void> = Promise.resolve();
-  /** Messages published so far. */
-  exports = 0;
+  /** Records (flows) or exports (metrics, traces) published so far. */
+  published = 0;
 
   constructor(private readonly o: SimulatedSignalFeedOptions) {}
 
@@ -93,7 +119,7 @@ export class SimulatedSignalFeed {
   private newRun(startMs: number): void {
     const interval = this.o.intervalMs ?? 10_000;
     const fleet = planFleet({ seed: this.o.seed, apps: this.o.apps, startMs, minutes: this.o.runMinutes ?? 60, intervalMs: interval });
-    this.source = this.o.signal.forRun(fleet);
+    this.source = this.o.signal.forRun(fleet, this.o.bus);
     this.runStartMs = startMs;
     this.runIntervals = fleet.intervals;
     this.next = 0;
@@ -104,7 +130,7 @@ export class SimulatedSignalFeed {
     const interval = this.o.intervalMs ?? 10_000;
     const now = this.o.clock.now();
     if (!this.source) this.newRun(Math.floor(now / interval) * interval - (this.o.backfillMinutes ?? 2) * 60_000);
-    const due: { source: (interval: SignalInterval) => OutgoingMessage[]; interval: SignalInterval }[] = [];
+    const due: { source: IntervalPublisher; interval: SignalInterval }[] = [];
     for (;;) {
       if (this.next >= this.runIntervals) this.newRun(this.runStartMs + this.runIntervals * interval);
       const startMs = this.runStartMs + this.next * interval;
@@ -122,12 +148,7 @@ export class SimulatedSignalFeed {
     this.timer.unref();
   }
 
-  private async publish(due: { source: (interval: SignalInterval) => OutgoingMessage[]; interval: SignalInterval }[]): Promise<void> {
-    for (const d of due) {
-      const messages = d.source(d.interval);
-      if (messages.length === 0) continue;
-      await this.o.bus.publish(this.o.signal.topic, messages);
-      this.exports += messages.length;
-    }
+  private async publish(due: { source: IntervalPublisher; interval: SignalInterval }[]): Promise<void> {
+    for (const d of due) this.published += await d.source(d.interval);
   }
 }
