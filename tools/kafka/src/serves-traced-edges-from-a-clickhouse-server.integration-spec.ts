@@ -1,10 +1,10 @@
-import { execFileSync } from 'child_process';
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { ServerExecutor } from '@topology/clickhouse-store';
+import { findServerUnderTest } from '@topology/graph-store-contract';
 import { EmbeddedGraphStore } from '@topology/graph-store-embedded';
 import { networkBucketMerger, type NetworkEdgeProps, type TimeRange } from '@topology/model';
 import { createTopologyClient, type TopologyClient, type TraceOverlayResponseMessage } from '@topology/runtime-gateway';
@@ -18,27 +18,8 @@ jest.setTimeout(300_000);
 
 const CLICKHOUSE_IMAGE = 'clickhouse/clickhouse-server:25.8';
 
-type Target = { kind: 'url'; url: string } | { kind: 'container' } | { kind: 'none'; reason: string };
-
-/**
- * Decided before any test is declared, so the suite can say it is skipped and why. The container
- * runtime is probed in a child process because the probe is asynchronous and Jest declares tests
- * synchronously.
- */
-function findTarget(): Target {
-  const url = process.env['CLICKHOUSE_URL'];
-  if (url) return { kind: 'url', url };
-  const probe = `require(${JSON.stringify(require.resolve('testcontainers'))}).getContainerRuntimeClient().then(() => process.exit(0), (e) => { process.stderr.write(String(e && e.message)); process.exit(1); })`;
-  try {
-    execFileSync(process.execPath, ['-e', probe], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
-    return { kind: 'container' };
-  } catch (error: unknown) {
-    const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim();
-    return { kind: 'none', reason: `no ClickHouse server: CLICKHOUSE_URL is not set and Testcontainers found no container runtime (${stderr || 'probe failed'})` };
-  }
-}
-
-const target = findTarget();
+const found = findServerUnderTest('CLICKHOUSE_URL');
+const target = found.kind === 'none' ? { ...found, reason: `no ClickHouse server: ${found.reason}` } : found;
 
 /**
  * App-level request edges leaving the roots and their calls, page by page, once the gateway has

@@ -4,3 +4,4 @@ export * from './lib/bucket-window';
 export * from './lib/breadth-first';
 export * from './lib/network-fixture';
 export * from './lib/graph-layer-store-contract';
+export * from './lib/server-under-test';

@@ -1,35 +1,14 @@
-import { execFileSync } from 'child_process';
 import { createHash } from 'crypto';
 import { Database } from 'arangojs';
 import { GenericContainer, StartedTestContainer, Wait } from 'testcontainers';
 import { networkBucketMerger } from '@topology/model';
-import { describeGraphLayerStoreContract } from '@topology/graph-store-contract';
+import { describeGraphLayerStoreContract, findServerUnderTest } from '@topology/graph-store-contract';
 import { ArangoGraphStore, ArangoGraphStoreConfig } from './arango-graph-store';
 
 const ARANGO_IMAGE = 'arangodb:3.12';
 const BUCKET_MS = 60_000;
 
-type Target = { kind: 'url'; url: string } | { kind: 'container' } | { kind: 'none'; reason: string };
-
-/**
- * Decided before any test is declared, so the suite can say it is skipped and why. The container
- * runtime is probed in a child process because the probe is asynchronous and Jest declares tests
- * synchronously.
- */
-function findTarget(): Target {
-  const url = process.env['ARANGO_URL'];
-  if (url) return { kind: 'url', url };
-  const probe = `require(${JSON.stringify(require.resolve('testcontainers'))}).getContainerRuntimeClient().then(() => process.exit(0), (e) => { process.stderr.write(String(e && e.message)); process.exit(1); })`;
-  try {
-    execFileSync(process.execPath, ['-e', probe], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
-    return { kind: 'container' };
-  } catch (error: unknown) {
-    const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim();
-    return { kind: 'none', reason: `ARANGO_URL is not set and Testcontainers found no container runtime (${stderr || 'probe failed'})` };
-  }
-}
-
-const target = findTarget();
+const target = findServerUnderTest('ARANGO_URL');
 
 if (target.kind === 'none') {
   console.warn(`ArangoGraphStore contract skipped: ${target.reason}`);

@@ -1,32 +1,12 @@
-import { execFileSync } from 'child_process';
 import { randomBytes } from 'crypto';
 import { GenericContainer, StartedTestContainer, Wait } from 'testcontainers';
+import { findServerUnderTest } from '@topology/graph-store-contract';
 import { ServerExecutor } from './server-executor';
 import { describeRequestStore } from './testing/request-store-scenarios';
 
 const CLICKHOUSE_IMAGE = 'clickhouse/clickhouse-server:25.8';
 
-type Target = { kind: 'url'; url: string } | { kind: 'container' } | { kind: 'none'; reason: string };
-
-/**
- * Decided before any test is declared, so the suite can say it is skipped and why. The container
- * runtime is probed in a child process because the probe is asynchronous and Jest declares tests
- * synchronously.
- */
-function findTarget(): Target {
-  const url = process.env['CLICKHOUSE_URL'];
-  if (url) return { kind: 'url', url };
-  const probe = `require(${JSON.stringify(require.resolve('testcontainers'))}).getContainerRuntimeClient().then(() => process.exit(0), (e) => { process.stderr.write(String(e && e.message)); process.exit(1); })`;
-  try {
-    execFileSync(process.execPath, ['-e', probe], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
-    return { kind: 'container' };
-  } catch (error: unknown) {
-    const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim();
-    return { kind: 'none', reason: `CLICKHOUSE_URL is not set and Testcontainers found no container runtime (${stderr || 'probe failed'})` };
-  }
-}
-
-const target = findTarget();
+const target = findServerUnderTest('CLICKHOUSE_URL');
 
 if (target.kind === 'none') {
   console.warn(`ClickHouse server executor tests skipped: ${target.reason}`);
