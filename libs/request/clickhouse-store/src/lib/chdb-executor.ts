@@ -1,27 +1,41 @@
 import { mkdirSync } from 'fs';
-import { drainPending, Session } from 'chdb';
+import type { Session } from 'chdb';
 import { ClickHouseExecutor, QueryParams } from './clickhouse-executor';
+
+type Chdb = typeof import('chdb');
+
+let engine: Promise<Chdb> | undefined;
+
+/**
+ * The engine's module, loaded on first use rather than when this library is imported: every app
+ * imports the library (for its settings and the server executor), and the images of those that
+ * never run the engine leave its 550 MB out.
+ */
+function loadEngine(): Promise<Chdb> {
+  engine ??= import('chdb');
+  return engine;
+}
 
 /**
  * ClickHouse in this process (chdb): the embedded default. The data lives in `path` and survives
  * restarts. The engine allows one data directory per process at a time: close one executor before
- * opening another at a different path.
+ * opening another at a different path. The directory is opened by the first statement.
  */
 export class ChdbExecutor implements ClickHouseExecutor {
   readonly kind = 'chdb';
-  private session: Session | undefined;
+  private session: Promise<Session> | undefined;
+  private closed = false;
 
   constructor(readonly path: string) {
     mkdirSync(path, { recursive: true });
-    this.session = new Session(path);
   }
 
   async command(sql: string, params: QueryParams = {}): Promise<void> {
-    await this.open().queryBindAsync(sql, params);
+    await (await this.open()).queryBindAsync(sql, params);
   }
 
   async rows<T>(sql: string, params: QueryParams = {}): Promise<T[]> {
-    const result = await this.open().queryBindAsync(sql, params, { format: 'JSONEachRow' });
+    const result = await (await this.open()).queryBindAsync(sql, params, { format: 'JSONEachRow' });
     const text = result.text();
     const rows: T[] = [];
     let start = 0;
@@ -38,19 +52,24 @@ export class ChdbExecutor implements ClickHouseExecutor {
     if (rows.length === 0) return;
     let payload = '';
     for (const row of rows) payload += JSON.stringify(row) + '\n';
-    await this.open().insert({ table, values: Buffer.from(payload), format: 'JSONCompactEachRow', columns });
+    await (await this.open()).insert({ table, values: Buffer.from(payload), format: 'JSONCompactEachRow', columns });
   }
 
   /** Releases the data directory; resolves once the engine has let go of it. */
   async close(): Promise<void> {
+    this.closed = true;
     const session = this.session;
     this.session = undefined;
-    session?.close();
-    await drainPending();
+    // A directory that never opened has nothing to let go of.
+    const opened = await session?.catch(() => undefined);
+    if (opened === undefined) return;
+    opened.close();
+    await (await loadEngine()).drainPending();
   }
 
-  private open(): Session {
-    if (this.session === undefined) throw new Error(`chdb session at ${this.path} is closed`);
+  private open(): Promise<Session> {
+    if (this.closed) return Promise.reject(new Error(`chdb session at ${this.path} is closed`));
+    this.session ??= loadEngine().then((chdb) => new chdb.Session(this.path));
     return this.session;
   }
 }
