@@ -1,6 +1,6 @@
 import { parseArgs } from 'util';
 import { createTopologyClient, type DirectionName } from '@topology/runtime-gateway';
-import { formatBlastRadius, formatCoverage, formatDiagnosis, formatNode, formatTraversal } from './lib/format';
+import { formatBlastRadius, formatCoverage, formatDiagnosis, formatNode, formatTraceOverlay, formatTraversal } from './lib/format';
 
 const USAGE = `usage: npm run cli -- <command> [<node>] [options]
 commands:
@@ -9,6 +9,7 @@ commands:
   blast <node>     everything that depends on <node>, and the teams to notify
   diagnose <node>  is <node> failing itself, or something it depends on? (--depth N, default the server's)
   coverage         services the network sees that report no application metrics, and the reverse
+  trace <trace-id> one request's path over the map, from the span index (hex trace id)
 nodes: app:checkout, cluster:checkout-prod-v012, or a bare name (read at --granularity)
 options: --granularity app|cluster  --hops  --tier T  --owner O  --domain D  --region R
          --page-size N  --page-token T  --json  --addr host:port (default 127.0.0.1:50051, or TOPOLOGY_GRPC)`;
@@ -34,7 +35,7 @@ async function main(): Promise<void> {
     },
   });
   const [command, node = ''] = positionals;
-  const needsNode = ['deps', 'node', 'blast', 'diagnose'];
+  const needsNode = ['deps', 'node', 'blast', 'diagnose', 'trace'];
   if (values.help || !command || !(needsNode.includes(command) || command === 'coverage') || (needsNode.includes(command) && !node)) {
     console.error(USAGE);
     process.exit(values.help ? 0 : 2);
@@ -65,6 +66,9 @@ async function main(): Promise<void> {
     } else if (command === 'diagnose') {
       const r = await client.diagnose({ id: node, depth: Number(values.depth ?? 0), granularity });
       print(r, formatDiagnosis(r));
+    } else if (command === 'trace') {
+      const r = await client.traceOverlay({ traceId: node, granularity });
+      print(r, formatTraceOverlay(r));
     } else {
       const r = await client.coverage({ granularity, pageSize: Number(values['page-size']), pageToken: values['page-token'] });
       print(r, formatCoverage(r));

@@ -7,6 +7,8 @@ import type {
   LayerName,
   LayerStatusMessage,
   NodeMessage,
+  TraceHopMessage,
+  TraceOverlayResponseMessage,
   TraverseResponseMessage,
 } from '@topology/runtime-gateway';
 
@@ -143,5 +145,40 @@ export function formatCoverage(r: CoverageResponseMessage): string {
   if (r.networkOnly.length > 0) out.push('not instrumented (network only):', ...r.networkOnly.map(coverageLine));
   if (r.applicationOnly.length > 0) out.push('never seen on the network (application only):', ...r.applicationOnly.map(coverageLine));
   if (r.nextPageToken) out.push(`more: --page-token ${r.nextPageToken}`);
+  return out.join('\n');
+}
+
+function millis(ms: number): string {
+  return ms >= 100 ? `${ms.toFixed(0)} ms` : `${ms.toFixed(1)} ms`;
+}
+
+/**
+ * One request's path over the map: its calls in the order they started, each indented under the
+ * call that reached its caller (the latest earlier call into that service), with operation,
+ * duration and errors.
+ */
+export function formatTraceOverlay(r: TraceOverlayResponseMessage): string {
+  const out = [...layerWarnings(r.layerStatus)];
+  if (!r.found) {
+    out.push(`trace ${r.traceId} is not in the span index (unknown, unsampled, or older than the span retention)`);
+    return out.join('\n');
+  }
+  const hops = [...r.hops].sort((a, b) => a.startUnixNano - b.startUnixNano);
+  const services = new Set(hops.flatMap((h) => [h.src, h.dst]));
+  const errors = hops.filter((h) => h.error).length;
+  out.push(
+    `trace ${r.traceId}  ${new Date(r.startMs).toISOString()}  ${millis(r.durationMs)}  ${hops.length} call(s) across ${services.size} service(s)${errors > 0 ? `, ${errors} failed` : ''}`,
+  );
+  const depthOf = new Map<TraceHopMessage, number>();
+  const lastInto = new Map<string, TraceHopMessage>();
+  for (const hop of hops) {
+    const caller = lastInto.get(hop.src);
+    const depth = caller === undefined ? 0 : (depthOf.get(caller) ?? 0) + 1;
+    depthOf.set(hop, depth);
+    lastInto.set(hop.dst, hop);
+    const offsetMs = (hop.startUnixNano / 1e6 - r.startMs).toFixed(0);
+    const indent = '  '.repeat(depth + 1);
+    out.push(`${`${indent}${hop.src} → ${hop.dst}`.padEnd(64)} ${hop.operation.padEnd(28)} +${offsetMs.padStart(5)} ms ${millis(hop.durationMs).padStart(9)}${hop.error ? '  ERROR' : ''}`);
+  }
   return out.join('\n');
 }
