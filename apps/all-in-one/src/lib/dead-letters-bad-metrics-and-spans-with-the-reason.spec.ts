@@ -54,7 +54,7 @@ describe('bad metrics and spans', () => {
     expect(metrics).toMatch(/topology_trace_aggregator_dead_lettered_total\{topic="otlp_spans",reason="[a-z-]+"[^}]*\} [1-9]/);
   });
 
-  it('leave the stages working: good spans and metrics that follow still make edges', async () => {
+  it('leave the trace-aggregator working: good spans that follow still make an edge', async () => {
     const now = Date.now() * 1000;
     const spans = [
       { traceId: '000000000000000000000000000000aa', id: '00000000000000a1', name: 'get /cart', kind: 'SERVER', timestamp: now, duration: 9_000, localEndpoint: { serviceName: 'web' } },
