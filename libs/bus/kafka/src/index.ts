@@ -7,4 +7,5 @@ export {
   type TopicDefaults,
 } from './lib/kafka-bus-config';
 export { KafkaBusError, explainKafkaError, type KafkaBusErrorCode } from './lib/kafka-bus-error';
-export { consoleBusLogger, kafkajsLogCreator, type BusLogger, type BusLogLevel } from './lib/bus-logger';
+export { consoleBusLogger, kafkajsLogCreator, kafkajsLogLevel, type BusLogger, type BusLogLevel } from './lib/bus-logger';
+export { toBusMessages, withTimeout } from './lib/kafka-messages';

@@ -3,19 +3,17 @@ import {
   Kafka,
   Partitioners,
   type Admin,
-  type Batch,
   type Consumer,
   type EachBatchPayload,
-  type IHeaders,
-  type KafkaMessage,
   type Message,
   type Producer,
   type TopicMessages,
 } from 'kafkajs';
-import type { Bus, BusBatch, BusMessage, OutgoingMessage, SubscribeOptions, Subscription, TopicSpec } from '@topology/bus';
+import type { Bus, BusBatch, OutgoingMessage, SubscribeOptions, Subscription, TopicSpec } from '@topology/bus';
 import { CounterSet } from '@topology/model';
 import { atLeast, consoleBusLogger, kafkajsLogCreator, kafkajsLogLevel, type BusLogger } from './bus-logger';
 import { explainKafkaError } from './kafka-bus-error';
+import { toBusMessages, withTimeout } from './kafka-messages';
 import { resolveKafkaBusConfig, type KafkaBusConfig, type KafkaBusConfigInput } from './kafka-bus-config';
 
 export type KafkaBusCounter =
@@ -71,7 +69,6 @@ class PublishCompletion {
   }
 }
 
-const EMPTY_VALUE = Buffer.alloc(0);
 
 /**
  * The Bus on Apache Kafka through kafkajs. Keys are placed by the Java-compatible partitioner, so a
@@ -457,21 +454,6 @@ class KafkaSubscription implements Subscription {
   }
 }
 
-function withTimeout(promise: Promise<void>, ms: number, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms);
-    promise.then(
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
-}
 
 function toKafkaMessage(message: OutgoingMessage): Message {
   const value = message.value;
@@ -489,30 +471,7 @@ function messageBytes(message: OutgoingMessage): number {
   return bytes;
 }
 
-function toBusMessages(batch: Batch): BusMessage[] {
-  const { topic, partition } = batch;
-  return batch.messages.map((message: KafkaMessage) => ({
-    topic,
-    partition,
-    offset: message.offset,
-    key: message.key === null ? null : message.key.toString('utf8'),
-    value: message.value ?? EMPTY_VALUE,
-    headers: toHeaders(message.headers),
-    timestampMs: Number(message.timestamp),
-  }));
-}
 
-function toHeaders(headers: IHeaders | undefined): Record<string, string> {
-  const result: Record<string, string> = {};
-  if (headers === undefined) return result;
-  for (const name in headers) {
-    const value = headers[name];
-    // Kafka allows a header name more than once; the port has one value per name, so the last wins.
-    const last = Array.isArray(value) ? value[value.length - 1] : value;
-    if (last !== undefined) result[name] = typeof last === 'string' ? last : last.toString('utf8');
-  }
-  return result;
-}
 
 /** Another process created the topic between listing and creating: that is success. */
 function isTopicAlreadyExists(error: unknown): boolean {

@@ -1,6 +1,18 @@
-import { Kafka, logLevel as KafkaLogLevel, type Admin, type Batch, type Consumer, type EachBatchPayload, type IHeaders, type KafkaMessage, type PartitionOffset } from 'kafkajs';
-import type { BusBatch, BusMessage, Subscription } from '@topology/bus';
-import { consoleBusLogger, explainKafkaError, kafkajsLogCreator, resolveKafkaBusConfig, type BusLogger, type BusLogLevel, type KafkaBusConfig, type KafkaBusConfigInput } from '@topology/bus-kafka';
+import { Kafka, type Admin, type Consumer, type EachBatchPayload, type PartitionOffset } from 'kafkajs';
+import type { BusBatch, Subscription } from '@topology/bus';
+import {
+  consoleBusLogger,
+  explainKafkaError,
+  kafkajsLogCreator,
+  kafkajsLogLevel,
+  resolveKafkaBusConfig,
+  toBusMessages,
+  withTimeout,
+  type BusLogger,
+  type BusLogLevel,
+  type KafkaBusConfig,
+  type KafkaBusConfigInput,
+} from '@topology/bus-kafka';
 import type { PartitionCheckpoint, StageInput, StageInputSubscription } from './stage-input';
 
 export interface KafkaStageInputOptions {
@@ -12,7 +24,6 @@ export interface KafkaStageInputOptions {
   onFatal?: (error: Error) => void;
 }
 
-const EMPTY_VALUE = Buffer.alloc(0);
 
 /**
  * A stage's main input on one Kafka cluster, committing the stage's checkpoints instead of the end
@@ -45,7 +56,7 @@ export class KafkaStageInput implements StageInput {
       connectionTimeout: this.config.connectionTimeoutMs,
       requestTimeout: this.config.requestTimeoutMs,
       retry: { retries: this.config.retries, initialRetryTime: this.config.initialRetryTimeMs },
-      logLevel: kafkajsLevel(this.config.logLevel),
+      logLevel: kafkajsLogLevel(this.config.logLevel),
       logCreator: kafkajsLogCreator(this.logger),
     });
   }
@@ -326,55 +337,6 @@ async function retried<T>(request: () => Promise<T>, attempts = 20): Promise<T> 
   }
 }
 
-function kafkajsLevel(level: BusLogLevel): KafkaLogLevel {
-  switch (level) {
-    case 'error':
-      return KafkaLogLevel.ERROR;
-    case 'warn':
-      return KafkaLogLevel.WARN;
-    case 'info':
-      return KafkaLogLevel.INFO;
-    case 'debug':
-      return KafkaLogLevel.DEBUG;
-  }
-}
 
-function withTimeout(promise: Promise<void>, ms: number, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms);
-    promise.then(
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
-}
 
-function toBusMessages(batch: Batch): BusMessage[] {
-  const { topic, partition } = batch;
-  return batch.messages.map((message: KafkaMessage) => ({
-    topic,
-    partition,
-    offset: message.offset,
-    key: message.key === null ? null : message.key.toString('utf8'),
-    value: message.value ?? EMPTY_VALUE,
-    headers: toHeaders(message.headers),
-    timestampMs: Number(message.timestamp),
-  }));
-}
 
-function toHeaders(headers: IHeaders | undefined): Record<string, string> {
-  const result: Record<string, string> = {};
-  if (headers === undefined) return result;
-  for (const name in headers) {
-    const value = headers[name];
-    const last = Array.isArray(value) ? value[value.length - 1] : value;
-    if (last !== undefined) result[name] = typeof last === 'string' ? last : last.toString('utf8');
-  }
-  return result;
-}
