@@ -7,6 +7,7 @@ import { AllInOne, testConfig } from './lib/all-in-one-under-test';
 import { publishInterval, renderFleet } from './lib/fleet-feed';
 import { readOptions } from './lib/options';
 import { BenchReport } from './lib/report';
+import { storeWalk } from './lib/store-walk';
 import { count, distribution, ms, median } from './lib/stats';
 
 /**
@@ -135,8 +136,7 @@ async function main(): Promise<void> {
         id: 'store',
         name: 'store traversal alone (whole result, no paging)',
         run: async (q) => {
-          const r = await app.store.traverse({ roots: [q.root], direction: q.direction, depth: options.depth, granularity: q.granularity, range, maxVisited });
-          return { nodes: r.nodes.length, edges: r.edges.length };
+          return storeWalk(app.store, { roots: [q.root], direction: q.direction, depth: options.depth, granularity: q.granularity, range, maxVisited });
         },
       },
     ];

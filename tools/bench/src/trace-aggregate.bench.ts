@@ -13,6 +13,7 @@ import { timeTraversalsFromAnotherProcess } from './lib/client-process';
 import { publishInterval, renderFleet } from './lib/fleet-feed';
 import { readOptions } from './lib/options';
 import { BenchReport } from './lib/report';
+import { storeWalk } from './lib/store-walk';
 import { count, distribution, median, ms } from './lib/stats';
 
 /**
@@ -247,7 +248,7 @@ async function unifiedQueries(report: BenchReport): Promise<void> {
       },
       {
         name: 'request layer alone, 3-hop store traversal',
-        run: async (q: UnifiedQuery) => (await app.request.store.traverse({ roots: [q.root], direction: q.direction, depth: 3, granularity: q.granularity, range, maxVisited: 5_000 })).nodes.length,
+        run: async (q: UnifiedQuery) => (await storeWalk(app.request.store, { roots: [q.root], direction: q.direction, depth: 3, granularity: q.granularity, range, maxVisited: 5_000 })).nodes,
       },
     ];
     for (const p of paths) {
