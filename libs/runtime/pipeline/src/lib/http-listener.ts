@@ -1,5 +1,46 @@
 import * as http from 'http';
 import type { AddressInfo } from 'net';
+import { promisify } from 'util';
+import * as zlib from 'zlib';
+
+const DECOMPRESS = { gzip: promisify(zlib.gunzip), deflate: promisify(zlib.inflate) } as const;
+
+/** A compression a receiver accepts in `content-encoding`. */
+export type ContentCoding = keyof typeof DECOMPRESS;
+
+/** A request that cannot be taken, with the HTTP status that says why. */
+export class HttpFailure extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A request's body, decompressed: 413 beyond `maxBytes` (before and after decompression), 415 for
+ * a content coding not in `codings`, 400 for a body that is not what its coding says.
+ */
+export async function readRequestBody(req: http.IncomingMessage, maxBytes: number, codings: readonly ContentCoding[]): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) throw new HttpFailure(413, `body larger than ${maxBytes} bytes`);
+    chunks.push(chunk);
+  }
+  const body = Buffer.concat(chunks);
+  const coding = String(req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  if (coding === 'identity' || coding === '') return body;
+  const accepted = codings.find((c) => c === coding);
+  if (accepted === undefined) throw new HttpFailure(415, `content-encoding ${coding} is not supported: use gzip or none`);
+  try {
+    return await DECOMPRESS[accepted](body, { maxOutputLength: maxBytes });
+  } catch (e) {
+    throw new HttpFailure(400, `body is not valid ${accepted}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
 
 /** A plain HTTP server on `host:port` (port 0 picks one), with the address it actually bound. */
 export class HttpListener {

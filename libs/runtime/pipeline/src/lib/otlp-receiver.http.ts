@@ -1,13 +1,8 @@
 import * as http from 'http';
-import { promisify } from 'util';
-import * as zlib from 'zlib';
 import * as protobuf from 'protobufjs';
 import { exportResponse, type OtlpSignal } from '@topology/ipc-ingest';
 import type { OtlpEncoding, OtlpIntake } from './otlp-receiver';
-import { HttpListener } from './http-listener';
-
-const gunzip = promisify(zlib.gunzip);
-const inflate = promisify(zlib.inflate);
+import { HttpFailure, HttpListener, readRequestBody } from './http-listener';
 
 /** Largest accepted request body, before and after decompression (the Collector's default is 20 MiB of decompressed data). */
 export const OTLP_MAX_BODY_BYTES = 20 * 1024 * 1024;
@@ -26,36 +21,6 @@ function encodingOf(contentType: string | undefined): OtlpEncoding | undefined {
   if (ct === 'application/x-protobuf' || ct === 'application/protobuf') return 'protobuf';
   if (ct === 'application/json') return 'json';
   return undefined;
-}
-
-class HttpFailure extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-async function readBody(req: http.IncomingMessage, maxBytes: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) throw new HttpFailure(413, `body larger than ${maxBytes} bytes`);
-    chunks.push(chunk);
-  }
-  const body = Buffer.concat(chunks);
-  const coding = String(req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-  if (coding === 'identity' || coding === '') return body;
-  if (coding !== 'gzip' && coding !== 'deflate') throw new HttpFailure(415, `content-encoding ${coding} is not supported: use gzip or none`);
-  let plain: Buffer;
-  try {
-    plain = await (coding === 'gzip' ? gunzip : inflate)(body, { maxOutputLength: maxBytes });
-  } catch (e) {
-    throw new HttpFailure(400, `body is not valid ${coding}: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  return plain;
 }
 
 export interface OtlpHttpReceiverOptions {
@@ -126,7 +91,7 @@ async function handle(intake: OtlpIntake, maxBytes: number, req: http.IncomingMe
   }
   let body: Buffer;
   try {
-    body = await readBody(req, maxBytes);
+    body = await readRequestBody(req, maxBytes, ['gzip', 'deflate']);
   } catch (e) {
     if (!(e instanceof HttpFailure)) throw e;
     send(res, e.status, encoding, status(encoding, INVALID_ARGUMENT, e.message), e.status === 413 ? { connection: 'close' } : {});

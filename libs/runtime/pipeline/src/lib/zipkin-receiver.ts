@@ -1,11 +1,7 @@
 import * as http from 'http';
-import { promisify } from 'util';
-import * as zlib from 'zlib';
 import type { Bus, OutgoingMessage } from '@topology/bus';
 import { ContentTypes, Headers, Topics } from '@topology/contracts';
-import { HttpListener } from './http-listener';
-
-const gunzip = promisify(zlib.gunzip);
+import { HttpFailure, HttpListener, readRequestBody } from './http-listener';
 
 /** Largest accepted body, before and after decompression. */
 export const ZIPKIN_MAX_BODY_BYTES = 20 * 1024 * 1024;
@@ -18,15 +14,6 @@ export interface ZipkinReceiverOptions {
   address: string;
   maxBodyBytes?: number;
   log?: (message: string) => void;
-}
-
-class HttpFailure extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /**
@@ -58,25 +45,6 @@ export class ZipkinReceiver {
   }
 }
 
-async function readBody(req: http.IncomingMessage, maxBytes: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) throw new HttpFailure(413, `body larger than ${maxBytes} bytes`);
-    chunks.push(chunk);
-  }
-  const body = Buffer.concat(chunks);
-  const coding = String(req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-  if (coding === 'identity' || coding === '') return body;
-  if (coding !== 'gzip') throw new HttpFailure(415, `content-encoding ${coding} is not supported: use gzip or none`);
-  try {
-    return await gunzip(body, { maxOutputLength: maxBytes });
-  } catch (e) {
-    throw new HttpFailure(400, `body is not valid gzip: ${e instanceof Error ? e.message : String(e)}`);
-  }
-}
-
 function reply(res: http.ServerResponse, status: number, text: string): void {
   res.writeHead(status, { 'content-type': 'text/plain' }).end(text === '' ? '' : `${text}\n`);
 }
@@ -102,7 +70,7 @@ async function handle(bus: Bus, maxBytes: number, req: http.IncomingMessage, res
   }
   let spans: unknown;
   try {
-    const body = await readBody(req, maxBytes);
+    const body = await readRequestBody(req, maxBytes, ['gzip']);
     spans = JSON.parse(body.toString('utf8'));
   } catch (e) {
     const failure = e instanceof HttpFailure ? e : new HttpFailure(400, `body is not JSON: ${e instanceof Error ? e.message : String(e)}`);
