@@ -1,7 +1,7 @@
 import type { BusMessage, Subscription } from '@topology/bus';
 import { EdgeContributionCodec, type Rejection } from '@topology/contracts';
 import { NetworkEnricher, type NetworkEnricherConfig, type NetworkEnricherOutput } from '@topology/enrich';
-import { StoreError, peerNodeId, type GraphLayerStore, type NetworkEdgeProps, type NodeId } from '@topology/model';
+import { peerNodeId, type GraphLayerStore, type NetworkEdgeProps, type NodeId } from '@topology/model';
 import { exportCounterSet } from './metrics';
 import { decodeMetadataMessage } from './metadata-feed';
 import { ReplayLedger } from './replay-ledger';
@@ -126,19 +126,6 @@ export class EnrichStage extends StageRunner {
     }
   }
 
-  private async storeWrite(write: () => Promise<void>, count: number): Promise<void> {
-    if (count === 0) return;
-    try {
-      await write();
-    } catch (e) {
-      if (!(e instanceof StoreError) || e.code !== 'invalid-record') throw e;
-      await this.deadLetters.publish(
-        { topic: this.topics.edgesResolved, partition: -1, offset: '' },
-        e.rejected.map((r) => ({ reason: 'rejected' as const, message: e.message, raw: JSON.stringify(r) })),
-      );
-    }
-  }
-
   protected async flush(): Promise<void> {
     // Written first: a flush that failed to persist left its output here, already taken from the enricher.
     while (this.unwritten.length > 0) {
@@ -162,8 +149,8 @@ export class EnrichStage extends StageRunner {
 
   private async write({ nodes, buckets, withdrawn }: NetworkEnricherOutput): Promise<void> {
     // The port writes the valid rest of a batch before it reports the invalid records.
-    await this.storeWrite(() => this.o.store.upsertNodes(nodes), nodes.length);
-    await this.storeWrite(() => this.o.store.putEdgeBuckets(buckets), buckets.length);
+    if (nodes.length > 0) await this.writeOrDeadLetter(this.topics.edgesResolved, () => this.o.store.upsertNodes(nodes));
+    if (buckets.length > 0) await this.writeOrDeadLetter(this.topics.edgesResolved, () => this.o.store.putEdgeBuckets(buckets));
     if (withdrawn.length > 0) await this.o.store.deleteEdgeBuckets(withdrawn);
   }
 }

@@ -1,7 +1,7 @@
 import type { BusMessage, Subscription } from '@topology/bus';
 import { Headers, Topics, type Rejection } from '@topology/contracts';
 import { IpcIngestor, type IpcEncoding, type IpcIngestorConfig, type IpcIngestorOutput, type IpcResumeState } from '@topology/ipc-ingest';
-import { StoreError, type ApplicationEdgeProps, type GraphLayerStore } from '@topology/model';
+import type { ApplicationEdgeProps, GraphLayerStore } from '@topology/model';
 import { exportCounterSet } from './metrics';
 import { decodeMetadataMessage } from './metadata-feed';
 import type { PartitionCheckpoint, PartitionResume, StageInput } from './stage-input';
@@ -194,19 +194,6 @@ export class IpcIngestStage extends StageRunner {
     return this.ingestor.ingest(message.value, encoding, receivedAtMs, { source, offset, replayed: offset < (this.takenOverBelow.get(source) ?? 0) });
   }
 
-  private async storeWrite(write: () => Promise<void>, count: number): Promise<void> {
-    if (count === 0) return;
-    try {
-      await write();
-    } catch (e) {
-      if (!(e instanceof StoreError) || e.code !== 'invalid-record') throw e;
-      await this.deadLetters.publish(
-        { topic: this.topics.otlpMetrics, partition: -1, offset: '' },
-        e.rejected.map((r) => ({ reason: 'rejected' as const, message: e.message, raw: JSON.stringify(r) })),
-      );
-    }
-  }
-
   protected async flush(): Promise<void> {
     // Written first: a flush that failed to persist left its output here, already taken from the ingestor.
     while (this.unwritten.length > 0) {
@@ -237,8 +224,8 @@ export class IpcIngestStage extends StageRunner {
 
   private async write({ nodes, buckets, withdrawn }: IpcIngestorOutput): Promise<void> {
     // The port writes the valid rest of a batch before it reports the invalid records.
-    await this.storeWrite(() => this.o.store.upsertNodes(nodes), nodes.length);
-    await this.storeWrite(() => this.o.store.putEdgeBuckets(buckets), buckets.length);
+    if (nodes.length > 0) await this.writeOrDeadLetter(this.topics.otlpMetrics, () => this.o.store.upsertNodes(nodes));
+    if (buckets.length > 0) await this.writeOrDeadLetter(this.topics.otlpMetrics, () => this.o.store.putEdgeBuckets(buckets));
     if (withdrawn.length > 0) await this.o.store.deleteEdgeBuckets(withdrawn);
   }
 }

@@ -1,7 +1,7 @@
 import { SpanStatusCode, trace, type Attributes, type Tracer } from '@opentelemetry/api';
 import { broadcastGroup, type Bus, type BusBatch, type BusMessage, type Subscription } from '@topology/bus';
 import type { Rejection } from '@topology/contracts';
-import type { Clock } from '@topology/model';
+import { StoreError, type Clock } from '@topology/model';
 import type { Registry } from 'prom-client';
 import { DeadLetterPublisher } from './dead-letters';
 import { FlushGate } from './flush-gate';
@@ -237,6 +237,23 @@ export abstract class StageRunner {
     await this.options.bus.publish(topic, messages);
     this.outbox.delete(entry);
     this.metrics.produced.inc({ topic }, messages.length);
+  }
+
+  /**
+   * Runs a store write. Records the store refused as invalid (it wrote the valid rest) are
+   * dead-lettered as `rejected`, under the input topic they came from, rather than retried; any
+   * other failure throws, and the flush is tried again.
+   */
+  protected async writeOrDeadLetter(sourceTopic: string, write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+    } catch (e) {
+      if (!(e instanceof StoreError) || e.code !== 'invalid-record') throw e;
+      await this.deadLetters.publish(
+        { topic: sourceTopic, partition: -1, offset: '' },
+        e.rejected.map((r) => ({ reason: 'rejected' as const, message: e.message, raw: JSON.stringify(r) })),
+      );
+    }
   }
 
   /** Records how long after its arrival a record's effect left this stage. */

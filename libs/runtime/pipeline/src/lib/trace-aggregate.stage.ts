@@ -1,6 +1,5 @@
 import type { BusMessage, Subscription } from '@topology/bus';
 import { ContentTypes, Headers, type Rejection } from '@topology/contracts';
-import { StoreError } from '@topology/model';
 import { SpanDecoder, TraceAggregator, type RequestLayerWriter, type TraceAggregatorConfig, type TraceAggregatorOutput } from '@topology/trace-aggregate';
 import { Gauge } from 'prom-client';
 import { exportCounterSet } from './metrics';
@@ -143,20 +142,7 @@ export class TraceAggregateStage extends StageRunner {
     const chunk = this.o.maxSpansPerInsert ?? 50_000;
     // Spans first: an overlay may be asked for as soon as the trace's edges show.
     for (let i = 0; i < spans.length; i += chunk) await this.o.store.indexSpans(spans.slice(i, i + chunk));
-    if (nodes.length > 0) await this.storeWrite(() => this.o.store.writeNodes(nodes));
-    if (buckets.length > 0) await this.storeWrite(() => this.o.store.writeEdgeBuckets(buckets));
-  }
-
-  private async storeWrite(write: () => Promise<void>): Promise<void> {
-    try {
-      await write();
-    } catch (e) {
-      if (!(e instanceof StoreError) || e.code !== 'invalid-record') throw e;
-      // The store wrote the valid rest; the refused rows are dead letters, not a reason to retry.
-      await this.deadLetters.publish(
-        { topic: this.topics.otlpSpans, partition: -1, offset: '' },
-        e.rejected.map((r) => ({ reason: 'rejected' as const, message: e.message, raw: JSON.stringify(r) })),
-      );
-    }
+    if (nodes.length > 0) await this.writeOrDeadLetter(this.topics.otlpSpans, () => this.o.store.writeNodes(nodes));
+    if (buckets.length > 0) await this.writeOrDeadLetter(this.topics.otlpSpans, () => this.o.store.writeEdgeBuckets(buckets));
   }
 }
