@@ -8,14 +8,6 @@ jest.setTimeout(180_000);
 const APPS = 40;
 const SEED = 7;
 
-async function until(condition: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 /** Every app-level edge one layer knows in the live range, read over gRPC from all the roots given. */
 async function layerEdges(address: string, roots: string[], layer: LayerName): Promise<EdgeMessage[]> {
   const client = createTopologyClient(address);
@@ -36,7 +28,9 @@ describe('npm start (the all-in-one with its simulated fleet)', () => {
     const app = await AllInOne.start(config);
     try {
       // The backfilled minutes are published at start, each feed on its own.
-      await until(() => (app.feed?.published ?? 0) > 0 && (app.application.feed?.published ?? 0) > 0 && (app.request.feed?.published ?? 0) > 0, 'the backfill of the three feeds');
+      const feeds = [app.feed, app.application.feed, app.request.feed];
+      await Promise.all(feeds.map((f) => f?.settled()));
+      expect(feeds.map((f) => (f?.published ?? 0) > 0)).toEqual([true, true, true]);
       await app.drain();
 
       const runStartMs = Math.floor(startedMs / config.windowMs) * config.windowMs - 2 * 60_000;

@@ -110,6 +110,11 @@ export class SimulatedSignalFeed {
     this.tick();
   }
 
+  /** Resolves once every interval due so far has been published (at start: the backfill). */
+  settled(): Promise<void> {
+    return this.publishing;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
