@@ -1,4 +1,4 @@
-import { ClickHouseRequestStore, ServerExecutor } from '@topology/clickhouse-store';
+import { ClickHouseRequestStore, ServerExecutor, redactedUrl } from '@topology/clickhouse-store';
 import { EmbeddedGraphStore } from '@topology/graph-store-embedded';
 import { applicationBucketMerger } from '@topology/ipc-ingest';
 import { StoreError, networkBucketMerger, type ApplicationEdgeProps, type BucketMerger, type Granularity, type Layer, type NetworkEdgeProps } from '@topology/model';
@@ -113,8 +113,30 @@ export async function startQueryGateway(config: QueryGatewayAppConfig, log: (mes
   }
 }
 
+/**
+ * Tries `open` until it succeeds, waiting `retryMs` after each failure `worthWaiting` accepts (any
+ * other throws), and logging each new reason once; undefined when the gateway stopped first.
+ */
+async function openWhenAvailable<T>(open: () => Promise<T>, worthWaiting: (error: unknown) => boolean, retryMs: number, log: (problem: string) => void, stopped: () => boolean): Promise<T | undefined> {
+  let lastProblem = '';
+  while (!stopped()) {
+    try {
+      return await open();
+    } catch (e) {
+      if (!worthWaiting(e)) throw e;
+      const problem = e instanceof Error ? e.message : String(e);
+      if (problem !== lastProblem) {
+        lastProblem = problem;
+        log(problem);
+      }
+      await new Promise((resolve) => setTimeout(resolve, retryMs));
+    }
+  }
+  return undefined;
+}
+
 /** Opens a layer's store read-only once its writer has created it; undefined when the gateway stopped first. */
-async function openWhenCreated<P>(
+function openWhenCreated<P>(
   config: QueryGatewayAppConfig,
   layer: Layer,
   dir: string,
@@ -122,20 +144,13 @@ async function openWhenCreated<P>(
   log: (message: string) => void,
   stopped: () => boolean,
 ): Promise<EmbeddedGraphStore<P> | undefined> {
-  let waiting = false;
-  while (!stopped()) {
-    try {
-      return await EmbeddedGraphStore.open<P>({ dir, layer, bucketMs: config.bucketMs, readonly: true }, merger);
-    } catch (e) {
-      if (!(e instanceof StoreError) || e.code !== 'unavailable') throw e;
-      if (!waiting) {
-        waiting = true;
-        log(`[query-gateway] ${e.message}; waiting for the ${layer === 'network' ? 'enricher' : 'ipc-ingestor'}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, config.storeRetryMs));
-    }
-  }
-  return undefined;
+  return openWhenAvailable(
+    () => EmbeddedGraphStore.open<P>({ dir, layer, bucketMs: config.bucketMs, readonly: true }, merger),
+    (e) => e instanceof StoreError && e.code === 'unavailable',
+    config.storeRetryMs,
+    (problem) => log(`[query-gateway] ${problem}; waiting for the ${layer === 'network' ? 'enricher' : 'ipc-ingestor'}`),
+    stopped,
+  );
 }
 
 /**
@@ -143,42 +158,24 @@ async function openWhenCreated<P>(
  * its tables. A server not answering yet is waited for as well, so a gateway started before
  * ClickHouse serves the other layers meanwhile; undefined when the gateway stopped first.
  */
-async function openRequestWhenCreated(
-  config: QueryGatewayAppConfig,
-  source: RequestLayerSource,
-  log: (message: string) => void,
-  stopped: () => boolean,
-): Promise<ClickHouseRequestStore | undefined> {
-  let lastProblem = '';
-  while (!stopped()) {
-    const executor = new ServerExecutor({ url: source.url, ...(source.database === undefined ? {} : { database: source.database }) });
-    try {
-      return await ClickHouseRequestStore.open(
-        executor,
-        { bucketMs: config.bucketMs, memoryHorizonMs: source.memoryHorizonMs, refreshIntervalMs: source.refreshIntervalMs },
-        { readOnly: true },
-      );
-    } catch (e) {
-      await executor.close().catch(() => undefined);
-      const problem = e instanceof Error ? e.message : String(e);
-      if (problem !== lastProblem) {
-        lastProblem = problem;
-        log(`[query-gateway] request store: ${problem}; waiting`);
+function openRequestWhenCreated(config: QueryGatewayAppConfig, source: RequestLayerSource, log: (message: string) => void, stopped: () => boolean): Promise<ClickHouseRequestStore | undefined> {
+  return openWhenAvailable(
+    async () => {
+      const executor = new ServerExecutor({ url: source.url, ...(source.database === undefined ? {} : { database: source.database }) });
+      try {
+        return await ClickHouseRequestStore.open(
+          executor,
+          { bucketMs: config.bucketMs, memoryHorizonMs: source.memoryHorizonMs, refreshIntervalMs: source.refreshIntervalMs },
+          { readOnly: true },
+        );
+      } catch (e) {
+        await executor.close().catch(() => undefined);
+        throw e;
       }
-      await new Promise((resolve) => setTimeout(resolve, Math.max(config.storeRetryMs, 1_000)));
-    }
-  }
-  return undefined;
-}
-
-/** A URL for logs: credentials left out. */
-function redactedUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = '';
-    parsed.password = '';
-    return parsed.toString().replace(/\/$/, '');
-  } catch {
-    return '(invalid URL)';
-  }
+    },
+    () => true,
+    Math.max(config.storeRetryMs, 1_000),
+    (problem) => log(`[query-gateway] request store: ${problem}; waiting`),
+    stopped,
+  );
 }

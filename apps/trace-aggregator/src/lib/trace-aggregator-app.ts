@@ -1,4 +1,4 @@
-import { ChdbExecutor, ClickHouseRequestStore, ServerExecutor, type ClickHouseExecutor } from '@topology/clickhouse-store';
+import { ChdbExecutor, ClickHouseRequestStore, ServerExecutor, redactedUrl, type ClickHouseExecutor } from '@topology/clickhouse-store';
 import { StageAppHost, TraceAggregateStage, exportCounterSet, requestStoreConfig, traceAggregatorConfig, type RunningApp } from '@topology/runtime-pipeline';
 import { requestDataDir, type TraceAggregatorAppConfig } from './trace-aggregator.config';
 
@@ -57,16 +57,5 @@ export async function startTraceAggregator(config: TraceAggregatorAppConfig, log
   } catch (e) {
     await opened.close();
     throw e;
-  }
-}
-
-/** The URL without a password it may carry. */
-function redactedUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url;
   }
 }

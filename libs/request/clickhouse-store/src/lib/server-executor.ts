@@ -52,3 +52,14 @@ export class ServerExecutor implements ClickHouseExecutor {
     await this.client.close();
   }
 }
+
+/** A server URL fit for logs and banners: the password it may carry masked. */
+export function redactedUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}

@@ -8,9 +8,8 @@ import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-
 import { INestMicroservice, LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { MicroserviceOptions, Transport } from '@nestjs/microservices';
-import { API_PROTO_FILE } from '@topology/contracts';
 import { TopologyQueryService } from '@topology/query';
-import { apiLoaderOptions, TOPOLOGY_PACKAGE, TOPOLOGY_SERVICE } from './api-proto';
+import { apiPackageDefinition, TOPOLOGY_PACKAGE, TOPOLOGY_SERVICE } from './api-proto';
 import type { TraverseResponseMessage } from './api-messages';
 import { QueryGatewayModule } from './query-gateway.module';
 import { TraverseResponseEncoder } from './traverse-response-encoder';
@@ -74,11 +73,11 @@ export async function createGatewayMicroservice(options: GatewayMicroserviceOpti
 
 /**
  * The API as the server serves it: proto-loader's definitions, with Traverse answers encoded by
- * `TraverseResponseEncoder` (the same bytes, faster for wide answers). A copy: clients in the same
- * process keep proto-loader's own.
+ * `TraverseResponseEncoder` (the same bytes, faster for wide answers). A copy of the process's one
+ * definition: clients in the same process keep proto-loader's own serializer.
  */
 function servedPackageDefinition(): protoLoader.PackageDefinition {
-  const loaded = protoLoader.loadSync(API_PROTO_FILE, apiLoaderOptions());
+  const loaded = apiPackageDefinition();
   const service = loaded[TOPOLOGY_SERVICE] as protoLoader.ServiceDefinition | undefined;
   const traverse = service?.['Traverse'];
   if (service === undefined || traverse === undefined) throw new Error(`${TOPOLOGY_SERVICE}/Traverse is not in the API schema`);
