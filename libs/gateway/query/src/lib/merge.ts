@@ -1,8 +1,7 @@
-import { EdgeKey, EdgeRecord, Layer, NodeId, NodeRecord, VisitedNode } from '@topology/model';
+import { EdgeKey, EdgeRecord, Layer, LAYERS, NodeId, NodeRecord, VisitedNode } from '@topology/model';
 import { TopologyNode } from './queries';
 
 const LAYER_RANK: Readonly<Record<Layer, number>> = { network: 0, application: 1, request: 2 };
-const LAYERS_IN_ORDER: readonly Layer[] = ['network', 'application', 'request'];
 
 /** Optional fields of a node that layers may know or not; the merged node takes each from the richest record that has it. */
 const CONTEXT_FIELDS = ['granularity', 'app', 'cluster', 'account', 'tier', 'domain', 'owner', 'region', 'intermediaryType', 'unknownReason', 'address'] as const;
@@ -136,7 +135,7 @@ export class GraphMerge {
       seen.records.forEach((record, at) => this.addContext(seen.recordLayers[at] as Layer, record));
     }
     const edges = [...other.edges()];
-    for (const layer of LAYERS_IN_ORDER) {
+    for (const layer of LAYERS) {
       const ofLayer = edges.filter((e) => e.layers.includes(layer));
       if (ofLayer.length > 0) this.addEdges(layer, ofLayer);
     }
